@@ -1,0 +1,85 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Settings shared by every target: Swift 6 language mode plus the upcoming features the
+/// project relies on (explicit `any`, internal imports by default, visible members only).
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "SessionPipeline",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "SessionPipeline", targets: ["SessionPipeline"]),
+        .library(name: "Serializers", targets: ["Serializers"]),
+        .library(name: "SessionPipelineTesting", targets: ["SessionPipelineTesting"]),
+        .executable(name: "FileSessions", targets: ["FileSessions"]),
+    ],
+    targets: [
+        // C libraries from the system, seen only by `Sources/SessionPipeline/Native`.
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+
+        // The core: values, keys, store protocols, pipeline composition, drivers and layers.
+        .target(
+            name: "SessionPipeline",
+            dependencies: ["CSodium", "CZlib"],
+            swiftSettings: swiftSettings
+        ),
+        // JSON, property-list and compact binary serializers.
+        .target(
+            name: "Serializers",
+            dependencies: ["SessionPipeline"],
+            swiftSettings: swiftSettings
+        ),
+        // The conformance suite any driver or layer stack can run, from any test framework.
+        .target(
+            name: "SessionPipelineTesting",
+            dependencies: ["SessionPipeline"],
+            swiftSettings: swiftSettings
+        ),
+
+        // Runnable examples.
+        .executableTarget(
+            name: "FileSessions",
+            dependencies: ["SessionPipeline", "Serializers"],
+            path: "Examples/FileSessions",
+            swiftSettings: swiftSettings
+        ),
+
+        // A child process for the file driver's crash and multi-process tests.
+        .executableTarget(
+            name: "FileDriverWorker",
+            dependencies: ["SessionPipeline"],
+            path: "Tests/FileDriverWorker",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SessionPipelineTests",
+            dependencies: ["SessionPipeline", "SessionPipelineTesting", "FileDriverWorker"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SerializersTests",
+            dependencies: ["Serializers", "SessionPipeline"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["SessionPipeline", "Serializers", "SessionPipelineTesting"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
