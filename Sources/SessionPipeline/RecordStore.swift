@@ -176,16 +176,21 @@ public struct StoreCapabilities: Hashable, Sendable {
     /// with ``SessionError/Code/invalidValue``. Stores of bytes hold any bytes and leave this at
     /// ``SessionValue/Kinds/all``.
     public var valueKinds: SessionValue.Kinds
+    /// The longest key, in bytes of UTF-8, the store accepts: ``SessionKey/maximumLength`` unless a
+    /// layer lengthens keys (a namespace adds its prefix).
+    public var maximumKeyLength: Int
 
     /// Creates a description of a store's capabilities.
     public init(
         compareAndSwap: Bool = false,
         traversal: Traversal = .originalKeys,
-        valueKinds: SessionValue.Kinds = .all
+        valueKinds: SessionValue.Kinds = .all,
+        maximumKeyLength: Int = SessionKey.maximumLength
     ) {
         self.compareAndSwap = compareAndSwap
         self.traversal = traversal
         self.valueKinds = valueKinds
+        self.maximumKeyLength = maximumKeyLength
     }
 }
 

@@ -1,1 +1,70 @@
-print("x")
+// A child process for the file driver's crash and multi-process tests.
+//
+//   FileDriverWorker crash ROOT FIRST
+//       Writes values FIRST, FIRST+1, … to eight keys in turn, with fsync, for ever. After each
+//       temporary file is written and before it is renamed it prints "W" and pauses 20 ms, so
+//       a test that kills it on that line kills it inside the write-to-rename window. After each
+//       acknowledged write it prints "A <n>".
+//
+//   FileDriverWorker contend ROOT WRITER COUNT
+//       Writes COUNT large values to four shared keys without fsync, each value filled with one
+//       pattern derived from WRITER and its sequence number, so a torn or mixed file is visible.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+@_spi(Testing) import SessionPipeline
+
+func say(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+}
+
+/// The payload for value `n`: `n` as 8 bytes, repeated to `size` bytes.
+func payload(_ n: UInt64, size: Int) -> [UInt8] {
+    let word = withUnsafeBytes(of: n.bigEndian) { Array($0) }
+    return (0..<size).map { word[$0 % 8] }
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 3 else {
+    say("usage: FileDriverWorker crash ROOT FIRST | contend ROOT WRITER COUNT")
+    exit(2)
+}
+let root = arguments[2]
+
+switch arguments[1] {
+case "crash":
+    let first = UInt64(arguments[3])!
+    var configuration = FileDriver.Configuration(durability: .fsync, removeStaleTemporaryFilesOnOpen: false)
+    configuration.afterTemporaryFileWritten = { _ in
+        say("W")
+        usleep(20_000)
+    }
+    let driver = try FileDriver(root: root, configuration: configuration)
+    var n = first
+    while true {
+        let key = try SessionKey("session:crash-\(n % 8)")
+        try await driver.set(key, to: Record(payload(n, size: 2048)))
+        say("A \(n)")
+        n += 1
+    }
+case "contend":
+    let writer = UInt64(arguments[3])!
+    let count = Int(arguments[4])!
+    let driver = try FileDriver(
+        root: root,
+        configuration: FileDriver.Configuration(durability: .none, removeStaleTemporaryFilesOnOpen: false)
+    )
+    for sequence in 0..<count {
+        let key = try SessionKey("session:shared-\(sequence % 4)")
+        let n = writer << 32 | UInt64(sequence)
+        try await driver.set(key, to: Record(payload(n, size: 64 * 1024 + Int(writer) * 1000)))
+    }
+    say("done \(writer)")
+default:
+    say("unknown mode \(arguments[1])")
+    exit(2)
+}

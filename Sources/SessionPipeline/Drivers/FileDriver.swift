@@ -253,7 +253,7 @@ public struct FileDriver: RecordStore {
         return try await perform {
             var removed = 0
             for directory in try bucketDirectories() {
-                removed += try sweep(directory, now: now, expiredRecords: true)
+                removed += try sweep(directory, now: now, expiredRecords: true).expired
             }
             return removed
         }
@@ -398,20 +398,25 @@ public struct FileDriver: RecordStore {
 
     private func removeStaleTemporaryFilesNow() throws -> Int {
         try bucketDirectories().reduce(0) { total, directory in
-            total + (try sweep(directory, now: clock.now(), expiredRecords: false))
+            total + (try sweep(directory, now: clock.now(), expiredRecords: false).temporaries)
         }
     }
 
     /// Removes stale temporary files in `directory` and, when `expiredRecords` is set, expired
-    /// records. Returns the number of expired records removed.
-    private func sweep(_ directory: String, now: UnixTime, expiredRecords: Bool) throws -> Int {
+    /// records. Returns how many of each were removed.
+    private func sweep(_ directory: String, now: UnixTime, expiredRecords: Bool) throws -> (
+        expired: Int, temporaries: Int
+    ) {
         let staleBefore = now - configuration.staleTemporaryFileAge
         var candidates: [String] = []
+        var temporaries = 0
         for name in try POSIX.list(directory) {
             let path = directory + "/" + name
             if isTemporaryFileName(name) {
-                if let modified = try POSIX.modificationTime(path), modified <= staleBefore.seconds {
+                if let modified = try POSIX.modificationTime(path), modified <= staleBefore.seconds,
                     try POSIX.removeFile(path)
+                {
+                    temporaries += 1
                 }
             } else if expiredRecords && isRecordFileName(name) {
                 switch try headerState(path, now: now) {
@@ -421,10 +426,10 @@ public struct FileDriver: RecordStore {
                 }
             }
         }
-        guard !candidates.isEmpty else { return 0 }
+        guard !candidates.isEmpty else { return (0, temporaries) }
         // Re-check under the lock: a writer may have replaced the file since it was read.
         let lock = Location(directory: directory, file: "", name: "")
-        return try withLock(lock) {
+        let expired = try withLock(lock) {
             var removed = 0
             for name in candidates {
                 let path = directory + "/" + name
@@ -437,6 +442,7 @@ public struct FileDriver: RecordStore {
             }
             return removed
         }
+        return (expired, temporaries)
     }
 
     private enum HeaderState {

@@ -134,7 +134,8 @@ extension SessionKey {
     /// The part of a key before the colon: what kind of record the key names.
     ///
     /// ```swift
-    /// let tenant = try SessionKey.Prefix("tenant")
+    /// let tenant: SessionKey.Prefix = "tenant"                     // a literal, checked at run time
+    /// let named = try SessionKey.Prefix(validating: configuredName) // text from elsewhere
     /// ```
     public struct Prefix: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
         /// The longest prefix accepted, in bytes.
@@ -146,7 +147,7 @@ extension SessionKey {
         /// Validates a prefix: 1 to ``maximumLength`` ASCII letters, digits, `_` or `-`.
         ///
         /// - Throws: ``SessionError`` with code ``SessionError/Code/invalidKey``.
-        public init(_ rawValue: String) throws {
+        public init(validating rawValue: String) throws {
             let utf8 = rawValue.utf8
             guard !utf8.isEmpty, utf8.count <= Self.maximumLength, utf8.allSatisfy(Self.isPrefixCharacter) else {
                 throw SessionError(
@@ -163,7 +164,7 @@ extension SessionKey {
         /// - Precondition: the literal is a valid prefix (a programming error otherwise).
         public init(stringLiteral value: String) {
             do {
-                try self.init(value)
+                try self.init(validating: value)
             } catch {
                 preconditionFailure("invalid session key prefix literal: \(error)")
             }

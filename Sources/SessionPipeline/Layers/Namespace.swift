@@ -53,8 +53,13 @@ public struct Namespaced<Base: RecordStore>: StoreLayer {
         self.prefix = prefix
     }
 
-    /// The base's capabilities, compare-and-swap included.
-    public var capabilities: StoreCapabilities { base.capabilities }
+    /// The base's capabilities, compare-and-swap included, with room for the namespace taken off
+    /// the longest key.
+    public var capabilities: StoreCapabilities {
+        var capabilities = base.capabilities
+        capabilities.maximumKeyLength -= prefix.rawValue.utf8.count + 1
+        return capabilities
+    }
 
     /// The key as stored below.
     public func storedKey(_ key: SessionKey) throws -> SessionKey {

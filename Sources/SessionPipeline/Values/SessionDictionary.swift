@@ -10,7 +10,7 @@
 /// try session.set(Cart(items: ["tea"], total: 4.5), for: "cart")
 /// let cart = try session.get(Cart.self, "cart")   // Cart?
 /// ```
-public struct SessionDictionary: Sendable, Hashable, ExpressibleByDictionaryLiteral, CustomStringConvertible {
+public struct SessionDictionary: Sendable, Hashable, Codable, ExpressibleByDictionaryLiteral, CustomStringConvertible {
     /// The entries.
     public var values: [String: SessionValue]
 
@@ -27,6 +27,16 @@ public struct SessionDictionary: Sendable, Hashable, ExpressibleByDictionaryLite
     /// Creates a session from a dictionary literal. A repeated key keeps its last value.
     public init(dictionaryLiteral elements: (String, SessionValue)...) {
         self.values = Dictionary(elements, uniquingKeysWith: { _, last in last })
+    }
+
+    /// Encodes the entries as a keyed container.
+    public func encode(to encoder: any Encoder) throws {
+        try values.encode(to: encoder)
+    }
+
+    /// Decodes the entries from a keyed container.
+    public init(from decoder: any Decoder) throws {
+        self.values = try [String: SessionValue](from: decoder)
     }
 
     /// Creates a session from a ``SessionValue/dictionary(_:)`` value; `nil` for any other kind.

@@ -99,6 +99,24 @@ extension SessionValue {
             self.init(rawValue: 1 << UInt16(index))
         }
 
+        /// ``SessionValue/null``.
+        public static let null = Kinds(Kind.null)
+        /// ``SessionValue/bool(_:)``.
+        public static let bool = Kinds(Kind.bool)
+        /// ``SessionValue/int(_:)``.
+        public static let int = Kinds(Kind.int)
+        /// ``SessionValue/double(_:)``.
+        public static let double = Kinds(Kind.double)
+        /// ``SessionValue/string(_:)``.
+        public static let string = Kinds(Kind.string)
+        /// ``SessionValue/bytes(_:)``.
+        public static let bytes = Kinds(Kind.bytes)
+        /// ``SessionValue/date(_:)``.
+        public static let date = Kinds(Kind.date)
+        /// ``SessionValue/array(_:)``.
+        public static let array = Kinds(Kind.array)
+        /// ``SessionValue/dictionary(_:)``.
+        public static let dictionary = Kinds(Kind.dictionary)
         /// Every kind.
         public static let all = Kinds(Kind.allCases.map { Kinds($0) })
 
@@ -281,6 +299,46 @@ extension SessionValue: CustomStringConvertible {
         case .dictionary(let value):
             let entries = value.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }
             return "{" + entries.joined(separator: ", ") + "}"
+        }
+    }
+}
+
+extension SessionValue: Codable {
+    /// Encodes the value with any `Encoder`: bytes as `Data`, dates as `Date`, the rest as the
+    /// matching primitive or container. ``SessionValueEncoder`` keeps it exactly as it is.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .double(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .bytes(let value): try container.encode(Data(value))
+        case .date(let value): try container.encode(value.date)
+        case .array(let value): try container.encode(value)
+        case .dictionary(let value): try container.encode(value)
+        }
+    }
+
+    /// Decodes the value from any `Decoder`, trying null, bool, integer, double, string, array and
+    /// dictionary in turn. ``SessionValueDecoder`` returns it exactly as stored.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .int(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .double(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([SessionValue].self) {
+            self = .array(value)
+        } else {
+            self = .dictionary(try container.decode([String: SessionValue].self))
         }
     }
 }

@@ -260,8 +260,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func superDecoder() throws -> any Decoder {
-        let key = Key(stringValue: "super")!
-        return NodeDecoder(value: entries["super"] ?? .null, codingPath: codingPath + [key])
+        NodeDecoder(value: entries["super"] ?? .null, codingPath: codingPath + [SuperKey()])
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {

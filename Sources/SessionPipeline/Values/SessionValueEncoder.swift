@@ -119,6 +119,22 @@ func renderCodingPath(_ codingPath: [any CodingKey]) -> String {
     return text.isEmpty ? "top level" : text
 }
 
+/// The key `super`, under which `superEncoder()` nests a superclass's values.
+struct SuperKey: CodingKey {
+    var stringValue: String { "super" }
+    var intValue: Int? { nil }
+
+    init() {}
+
+    init?(stringValue: String) {
+        guard stringValue == "super" else { return nil }
+    }
+
+    init?(intValue: Int) {
+        nil
+    }
+}
+
 private struct IndexKey: CodingKey {
     var stringValue: String { String(index) }
     var intValue: Int? { index }
@@ -169,15 +185,19 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let codingPath: [any CodingKey]
 
     private func child(for key: Key) -> EncodingNode {
+        child(named: key.stringValue)
+    }
+
+    private func child(named name: String) -> EncodingNode {
         guard case .keyed(var children) = node.content else {
             preconditionFailure("keyed container over a non-keyed node")
         }
-        if let existing = children[key.stringValue] {
+        if let existing = children[name] {
             return existing
         }
         let child = EncodingNode()
         node.content = .unset
-        children[key.stringValue] = child
+        children[name] = child
         node.content = .keyed(children)
         return child
     }
@@ -222,8 +242,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 
     mutating func superEncoder() -> any Encoder {
-        let key = Key(stringValue: "super")!
-        return NodeEncoder(node: child(for: key), codingPath: codingPath + [key])
+        NodeEncoder(node: child(named: "super"), codingPath: codingPath + [SuperKey()])
     }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {

@@ -1,0 +1,699 @@
+public import SessionPipeline
+
+/// Session values as JSON text (tag `0x20`): human-readable and readable by any JSON parser.
+///
+/// The writer and reader work directly on bytes in one pass; Foundation's coders are nowhere on
+/// the path. The representation, documented in `docs/FORMAT.md`:
+///
+/// | value | JSON |
+/// |---|---|
+/// | null, bool, string | as is (strings escaped per RFC 8259, non-ASCII written as UTF-8) |
+/// | int within ±(2^53−1) | an integer literal: `42` |
+/// | int beyond ±(2^53−1) | `{"$int": "9007199254740993"}`, exact in any language |
+/// | double | the shortest literal that reads back exactly, always with `.` or `e`: `1.0`, `1e-07` |
+/// | bytes | `{"$bytes": "<base64, padded>"}` |
+/// | date | `{"$date": <Unix seconds, up to six decimals>}`: `{"$date": 1718000000.25}` |
+/// | array, dictionary | as is; dictionary keys sorted by their UTF-8 bytes |
+///
+/// A dictionary key that starts with `$` is written with one more `$` (`$bytes` → `$$bytes`), so
+/// user data can never be mistaken for a tagged value. Output is canonical: equal values give equal
+/// bytes.
+///
+/// Non-finite doubles have no JSON form and are refused at write time with
+/// ``SessionError/Code/invalidValue``. The reader refuses invalid UTF-8, unpaired surrogates,
+/// duplicate keys, integers outside Int64, trailing garbage, and nesting deeper than
+/// ``maximumDepth``, each with ``SessionError/Code/malformed``. It accepts whitespace, integer
+/// literals of any size that fit Int64, and keys with a single leading `$`, so JSON written by
+/// other programs reads too.
+///
+/// ```swift
+/// let json = JSONSerializer()
+/// let bytes = try json.serialize(["user": "alice", "visits": 3])
+/// // 0x20 {"user":"alice","visits":3}
+/// ```
+public struct JSONSerializer: SessionSerializer {
+    /// The tag byte of JSON payloads, `0x20`.
+    public static let tag: UInt8 = 0x20
+    /// The default limit on nesting of arrays and dictionaries.
+    public static let defaultMaximumDepth = 128
+
+    /// `0x20`.
+    public var tag: UInt8 { Self.tag }
+    /// `json`.
+    public var name: String { "json" }
+    /// The deepest nesting of arrays and dictionaries written or read; deeper values are refused.
+    public let maximumDepth: Int
+
+    /// Creates the serializer.
+    ///
+    /// - Parameter maximumDepth: The deepest nesting accepted, 1 to 1,000. Default 128.
+    public init(maximumDepth: Int = JSONSerializer.defaultMaximumDepth) {
+        precondition((1...1000).contains(maximumDepth), "maximumDepth must be between 1 and 1000")
+        self.maximumDepth = maximumDepth
+    }
+
+    /// Writes `value` as tag `0x20` followed by JSON text.
+    ///
+    /// - Throws: ``SessionError/Code/invalidValue`` for a non-finite double or nesting deeper than
+    ///   ``maximumDepth``.
+    public func serialize(_ value: SessionValue) throws -> [UInt8] {
+        var writer = JSONWriter(maximumDepth: maximumDepth)
+        writer.output.append(Self.tag)
+        try writer.write(value, depth: 0)
+        return writer.output
+    }
+
+    /// Writes `value` as JSON text without the tag byte.
+    public func text(_ value: SessionValue) throws -> String {
+        var writer = JSONWriter(maximumDepth: maximumDepth)
+        try writer.write(value, depth: 0)
+        return String(decoding: writer.output, as: UTF8.self)
+    }
+
+    /// Reads a payload: tag `0x20` followed by JSON text.
+    ///
+    /// - Throws: ``SessionError/Code/unknownFormat`` when the tag is not `0x20`,
+    ///   ``SessionError/Code/malformed`` when the text is not valid.
+    public func deserialize(_ bytes: [UInt8]) throws -> SessionValue {
+        guard bytes.first == Self.tag else {
+            throw SessionError(.unknownFormat, "payload does not start with the JSON tag 0x20", layer: "JSON")
+        }
+        return try bytes.withUnsafeBytes { raw in
+            try parse(UnsafeRawBufferPointer(rebasing: raw.dropFirst()))
+        }
+    }
+
+    /// Reads JSON text (no tag byte).
+    public func value(fromText text: String) throws -> SessionValue {
+        var text = text
+        return try text.withUTF8 { try parse(UnsafeRawBufferPointer($0)) }
+    }
+
+    private func parse(_ input: UnsafeRawBufferPointer) throws -> SessionValue {
+        var parser = JSONParser(input: input, maximumDepth: maximumDepth)
+        do {
+            parser.skipWhitespace()
+            let value = try parser.parseValue(depth: 0)
+            parser.skipWhitespace()
+            guard parser.position == input.count else {
+                throw JSONParser.Failure(position: parser.position, reason: "unexpected text after the value")
+            }
+            return value
+        } catch let failure as JSONParser.Failure {
+            throw SessionError(.malformed, "at byte \(failure.position + 1): \(failure.reason)", layer: "JSON")
+        }
+    }
+}
+
+extension SessionSerializer where Self == JSONSerializer {
+    /// JSON (tag `0x20`).
+    public static var json: JSONSerializer { JSONSerializer() }
+}
+
+/// The largest integer JavaScript's numbers hold exactly, 2^53 − 1.
+private let largestSafeInteger: Int64 = (1 << 53) - 1
+
+private struct JSONWriter {
+    var output: [UInt8] = []
+    let maximumDepth: Int
+
+    init(maximumDepth: Int) {
+        self.maximumDepth = maximumDepth
+        output.reserveCapacity(512)
+    }
+
+    mutating func write(_ value: SessionValue, depth: Int) throws {
+        switch value {
+        case .null:
+            append("null")
+        case .bool(let bool):
+            append(bool ? "true" : "false")
+        case .int(let int):
+            if int > largestSafeInteger || int < -largestSafeInteger {
+                append("{\"$int\":\"")
+                appendInteger(int)
+                append("\"}")
+            } else {
+                appendInteger(int)
+            }
+        case .double(let double):
+            guard double.isFinite else {
+                throw SessionError(.invalidValue, "JSON cannot hold the non-finite number \(double)", layer: "JSON")
+            }
+            append(double.description)
+        case .string(let string):
+            appendString(string)
+        case .bytes(let bytes):
+            append("{\"$bytes\":\"")
+            Base64.encode(bytes, into: &output, url: false, padded: true)
+            append("\"}")
+        case .date(let date):
+            append("{\"$date\":")
+            appendDate(date)
+            output.append(UInt8(ascii: "}"))
+        case .array(let elements):
+            try checkDepth(depth)
+            output.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                try write(element, depth: depth + 1)
+            }
+            output.append(UInt8(ascii: "]"))
+        case .dictionary(let entries):
+            try checkDepth(depth)
+            output.append(UInt8(ascii: "{"))
+            let sorted = entries.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            for (index, entry) in sorted.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                appendString(entry.key.utf8.first == UInt8(ascii: "$") ? "$" + entry.key : entry.key)
+                output.append(UInt8(ascii: ":"))
+                try write(entry.value, depth: depth + 1)
+            }
+            output.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private func checkDepth(_ depth: Int) throws {
+        guard depth < maximumDepth else {
+            throw SessionError(.invalidValue, "value nests deeper than \(maximumDepth) levels", layer: "JSON")
+        }
+    }
+
+    private mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { output.append(contentsOf: $0) }
+    }
+
+    private mutating func append(_ text: String) {
+        output.append(contentsOf: text.utf8)
+    }
+
+    private mutating func appendInteger(_ value: Int64) {
+        if value < 0 { output.append(UInt8(ascii: "-")) }
+        appendDigits(value.magnitude)
+    }
+
+    private mutating func appendDigits(_ value: UInt64, minimumWidth: Int = 1) {
+        var digits: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0 || count < minimumWidth
+            for index in stride(from: count - 1, through: 0, by: -1) {
+                output.append(buffer[index])
+            }
+        }
+    }
+
+    /// Seconds with up to six decimals, trailing zeros dropped, computed from integers so that it
+    /// is exact.
+    private mutating func appendDate(_ date: SessionDate) {
+        let micros = date.microsecondsSince1970
+        if micros < 0 { output.append(UInt8(ascii: "-")) }
+        let magnitude = micros.magnitude
+        appendDigits(magnitude / 1_000_000)
+        var fraction = magnitude % 1_000_000
+        guard fraction > 0 else { return }
+        var width = 6
+        while fraction % 10 == 0 {
+            fraction /= 10
+            width -= 1
+        }
+        output.append(UInt8(ascii: "."))
+        appendDigits(fraction, minimumWidth: width)
+    }
+
+    private mutating func appendString(_ string: String) {
+        output.append(UInt8(ascii: "\""))
+        var string = string
+        string.withUTF8 { utf8 in
+            var runStart = 0
+            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                appendEscape(byte)
+                runStart = index + 1
+            }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
+        }
+        output.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func appendEscape(_ byte: UInt8) {
+        output.append(UInt8(ascii: "\\"))
+        switch byte {
+        case 0x22: output.append(UInt8(ascii: "\""))
+        case 0x5C: output.append(UInt8(ascii: "\\"))
+        case 0x08: output.append(UInt8(ascii: "b"))
+        case 0x0C: output.append(UInt8(ascii: "f"))
+        case 0x0A: output.append(UInt8(ascii: "n"))
+        case 0x0D: output.append(UInt8(ascii: "r"))
+        case 0x09: output.append(UInt8(ascii: "t"))
+        default:
+            let hex = Array("0123456789abcdef".utf8)
+            output.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+        }
+    }
+}
+
+struct JSONParser {
+    struct Failure: Error {
+        let position: Int
+        let reason: String
+    }
+
+    let input: UnsafeRawBufferPointer
+    let maximumDepth: Int
+    var position = 0
+
+    init(input: UnsafeRawBufferPointer, maximumDepth: Int) {
+        self.input = input
+        self.maximumDepth = maximumDepth
+    }
+
+    private func fail(_ reason: String, at position: Int? = nil) -> Failure {
+        Failure(position: position ?? self.position, reason: reason)
+    }
+
+    private var current: UInt8? {
+        position < input.count ? input[position] : nil
+    }
+
+    mutating func skipWhitespace() {
+        while position < input.count {
+            switch input[position] {
+            case 0x20, 0x09, 0x0A, 0x0D: position += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func expect(_ literal: StaticString) throws {
+        let count = literal.utf8CodeUnitCount
+        guard position + count <= input.count else { throw fail("truncated literal") }
+        let matches = literal.withUTF8Buffer { expected in
+            expected.elementsEqual(UnsafeRawBufferPointer(rebasing: input[position..<(position + count)]))
+        }
+        guard matches else { throw fail("invalid literal") }
+        position += count
+    }
+
+    mutating func parseValue(depth: Int) throws -> SessionValue {
+        guard let byte = current else { throw fail("unexpected end of input") }
+        switch byte {
+        case UInt8(ascii: "{"):
+            return try parseObject(depth: depth)
+        case UInt8(ascii: "["):
+            return try parseArray(depth: depth)
+        case UInt8(ascii: "\""):
+            return .string(try parseString())
+        case UInt8(ascii: "t"):
+            try expect("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expect("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expect("null")
+            return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return try parseNumber().value()
+        default:
+            throw fail("unexpected character")
+        }
+    }
+
+    private func checkDepth(_ depth: Int) throws {
+        guard depth < maximumDepth else { throw fail("nesting deeper than \(maximumDepth) levels") }
+    }
+
+    private mutating func parseArray(depth: Int) throws -> SessionValue {
+        try checkDepth(depth)
+        position += 1
+        var elements: [SessionValue] = []
+        skipWhitespace()
+        if current == UInt8(ascii: "]") {
+            position += 1
+            return .array(elements)
+        }
+        while true {
+            skipWhitespace()
+            elements.append(try parseValue(depth: depth + 1))
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "]"):
+                position += 1
+                return .array(elements)
+            case nil: throw fail("unterminated array")
+            default: throw fail("expected ',' or ']'")
+            }
+        }
+    }
+
+    private mutating func parseObject(depth: Int) throws -> SessionValue {
+        try checkDepth(depth)
+        let start = position
+        position += 1
+        var entries: [String: SessionValue] = [:]
+        skipWhitespace()
+        if current == UInt8(ascii: "}") {
+            position += 1
+            return .dictionary(entries)
+        }
+        var first = true
+        while true {
+            skipWhitespace()
+            guard current == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+            let keyPosition = position
+            var key = try parseString()
+            skipWhitespace()
+            guard current == UInt8(ascii: ":") else { throw fail("expected ':'") }
+            position += 1
+            skipWhitespace()
+            if first, let tagged = try parseTagged(key: key, objectStart: start) {
+                return tagged
+            }
+            first = false
+            let value = try parseValue(depth: depth + 1)
+            if key.utf8.starts(with: [UInt8(ascii: "$"), UInt8(ascii: "$")]) {
+                key.removeFirst()
+            }
+            guard entries.updateValue(value, forKey: key) == nil else {
+                throw fail("duplicate key", at: keyPosition)
+            }
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "}"):
+                position += 1
+                return .dictionary(entries)
+            case nil: throw fail("unterminated object")
+            default: throw fail("expected ',' or '}'")
+            }
+        }
+    }
+
+    /// Reads `{"$bytes": …}`, `{"$date": …}` or `{"$int": …}` when the object holds exactly that one
+    /// entry; otherwise leaves the position where it was and returns `nil`.
+    private mutating func parseTagged(key: String, objectStart: Int) throws -> SessionValue? {
+        guard key == "$bytes" || key == "$date" || key == "$int" else { return nil }
+        let valueStart = position
+        let value: SessionValue
+        switch key {
+        case "$date":
+            guard current == UInt8(ascii: "-") || current.map({ (0x30...0x39).contains($0) }) == true else {
+                return nil
+            }
+            let number = try parseNumber()
+            guard closesObject() else {
+                position = valueStart
+                return nil
+            }
+            value = .date(try number.date())
+        default:
+            guard current == UInt8(ascii: "\"") else { return nil }
+            let text = try parseString()
+            guard closesObject() else {
+                position = valueStart
+                return nil
+            }
+            if key == "$bytes" {
+                guard let bytes = Base64.decode(text.utf8, url: false) else {
+                    throw fail("invalid base64 in $bytes", at: valueStart)
+                }
+                value = .bytes(bytes)
+            } else {
+                guard let int = parseDecimalInteger(text.utf8) else {
+                    throw fail("invalid integer in $int", at: valueStart)
+                }
+                value = .int(int)
+            }
+        }
+        return value
+    }
+
+    /// Consumes optional whitespace and `}` if the object ends here.
+    private mutating func closesObject() -> Bool {
+        let saved = position
+        skipWhitespace()
+        if current == UInt8(ascii: "}") {
+            position += 1
+            return true
+        }
+        position = saved
+        return false
+    }
+
+    private func parseDecimalInteger(_ text: String.UTF8View) -> Int64? {
+        var iterator = text.makeIterator()
+        guard var byte = iterator.next() else { return nil }
+        let negative = byte == UInt8(ascii: "-")
+        if negative {
+            guard let next = iterator.next() else { return nil }
+            byte = next
+        }
+        var magnitude: UInt64 = 0
+        var digits = 0
+        while true {
+            guard (0x30...0x39).contains(byte) else { return nil }
+            if digits == 1 && magnitude == 0 { return nil }  // no leading zeros
+            let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(byte - 0x30))
+            guard !o1, !o2 else { return nil }
+            magnitude = sum
+            digits += 1
+            guard let next = iterator.next() else { break }
+            byte = next
+        }
+        return negative ? Int64(exactly: -Int128(magnitude)) : Int64(exactly: magnitude)
+    }
+
+    /// A number literal's parts, so it can be read as an integer, a double, or an exact decimal
+    /// date.
+    struct Number {
+        let text: UnsafeRawBufferPointer
+        let start: Int
+        let negative: Bool
+        let integerDigits: Range<Int>
+        let fractionDigits: Range<Int>?
+        let hasExponent: Bool
+        let end: Int
+
+        func value() throws -> SessionValue {
+            if fractionDigits == nil && !hasExponent {
+                var magnitude: UInt64 = 0
+                for index in integerDigits {
+                    let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
+                    let (sum, o2) = times10.addingReportingOverflow(UInt64(text[index] - 0x30))
+                    guard !o1, !o2 else { throw outOfRange() }
+                    magnitude = sum
+                }
+                if negative {
+                    guard magnitude <= UInt64(Int64.max) + 1 else { throw outOfRange() }
+                    return .int(magnitude == UInt64(Int64.max) + 1 ? .min : -Int64(magnitude))
+                }
+                guard magnitude <= UInt64(Int64.max) else { throw outOfRange() }
+                return .int(Int64(magnitude))
+            }
+            return .double(try double())
+        }
+
+        private func outOfRange() -> Failure {
+            Failure(position: start, reason: "integer outside the range of Int64")
+        }
+
+        func double() throws -> Double {
+            let literal = String(decoding: UnsafeRawBufferPointer(rebasing: text[start..<end]), as: UTF8.self)
+            guard let double = Double(literal), double.isFinite else {
+                throw Failure(position: start, reason: "number outside the range of Double")
+            }
+            return double
+        }
+
+        /// Seconds with up to six decimals read exactly as microseconds; more decimals round to the
+        /// nearest microsecond; an exponent goes through `Double`.
+        func date() throws -> SessionDate {
+            let rangeFailure = Failure(position: start, reason: "date outside the representable range")
+            if hasExponent {
+                let micros = (try double() * 1_000_000).rounded()
+                guard let exact = Int64(exactly: micros) else { throw rangeFailure }
+                return SessionDate(microsecondsSince1970: exact)
+            }
+            var magnitude: UInt64 = 0
+            var digitsSeen = 0
+            func push(_ digit: UInt8) -> Bool {
+                let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = times10.addingReportingOverflow(UInt64(digit - 0x30))
+                magnitude = sum
+                return !o1 && !o2
+            }
+            for index in integerDigits {
+                guard push(text[index]) else { throw rangeFailure }
+            }
+            var roundUp = false
+            if let fractionDigits {
+                for index in fractionDigits {
+                    if digitsSeen < 6 {
+                        guard push(text[index]) else { throw rangeFailure }
+                    } else if digitsSeen == 6 {
+                        roundUp = text[index] >= UInt8(ascii: "5")
+                    }
+                    digitsSeen += 1
+                }
+            }
+            while digitsSeen < 6 {
+                guard push(UInt8(ascii: "0")) else { throw rangeFailure }
+                digitsSeen += 1
+            }
+            if roundUp {
+                let (sum, overflow) = magnitude.addingReportingOverflow(1)
+                guard !overflow else { throw rangeFailure }
+                magnitude = sum
+            }
+            guard let micros = Int64(exactly: negative ? -Int128(magnitude) : Int128(magnitude)) else {
+                throw rangeFailure
+            }
+            return SessionDate(microsecondsSince1970: micros)
+        }
+    }
+
+    /// Scans a number per RFC 8259: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    private mutating func parseNumber() throws -> Number {
+        let start = position
+        let negative = current == UInt8(ascii: "-")
+        if negative { position += 1 }
+        let integerStart = position
+        guard let first = current, (0x30...0x39).contains(first) else { throw fail("expected a digit") }
+        position += 1
+        if first != UInt8(ascii: "0") {
+            while let byte = current, (0x30...0x39).contains(byte) { position += 1 }
+        }
+        let integerDigits = integerStart..<position
+        var fractionDigits: Range<Int>?
+        if current == UInt8(ascii: ".") {
+            position += 1
+            let fractionStart = position
+            while let byte = current, (0x30...0x39).contains(byte) { position += 1 }
+            guard position > fractionStart else { throw fail("expected a digit after '.'") }
+            fractionDigits = fractionStart..<position
+        }
+        var hasExponent = false
+        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+            hasExponent = true
+            position += 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
+            let exponentStart = position
+            while let byte = current, (0x30...0x39).contains(byte) { position += 1 }
+            guard position > exponentStart else { throw fail("expected a digit in the exponent") }
+        }
+        return Number(
+            text: input,
+            start: start,
+            negative: negative,
+            integerDigits: integerDigits,
+            fractionDigits: fractionDigits,
+            hasExponent: hasExponent,
+            end: position
+        )
+    }
+
+    /// Reads a string literal, validating UTF-8 and escapes.
+    private mutating func parseString() throws -> String {
+        let open = position
+        position += 1
+        let start = position
+        // Fast path: no escapes.
+        while position < input.count {
+            let byte = input[position]
+            if byte == UInt8(ascii: "\"") {
+                let raw = UnsafeRawBufferPointer(rebasing: input[start..<position])
+                position += 1
+                guard let string = String(validating: raw, as: UTF8.self) else {
+                    throw fail("invalid UTF-8 in a string", at: start)
+                }
+                return string
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw fail("unescaped control character in a string") }
+            position += 1
+        }
+        guard position < input.count else { throw fail("unterminated string", at: open) }
+        var bytes = [UInt8](UnsafeRawBufferPointer(rebasing: input[start..<position]))
+        while position < input.count {
+            let byte = input[position]
+            switch byte {
+            case UInt8(ascii: "\""):
+                position += 1
+                guard let string = String(validating: bytes, as: UTF8.self) else {
+                    throw fail("invalid UTF-8 in a string", at: start)
+                }
+                return string
+            case UInt8(ascii: "\\"):
+                position += 1
+                guard let escape = current else { break }
+                position += 1
+                switch escape {
+                case UInt8(ascii: "\""): bytes.append(0x22)
+                case UInt8(ascii: "\\"): bytes.append(0x5C)
+                case UInt8(ascii: "/"): bytes.append(0x2F)
+                case UInt8(ascii: "b"): bytes.append(0x08)
+                case UInt8(ascii: "f"): bytes.append(0x0C)
+                case UInt8(ascii: "n"): bytes.append(0x0A)
+                case UInt8(ascii: "r"): bytes.append(0x0D)
+                case UInt8(ascii: "t"): bytes.append(0x09)
+                case UInt8(ascii: "u"):
+                    let scalar = try parseUnicodeEscape()
+                    bytes.append(contentsOf: String(Character(scalar)).utf8)
+                default:
+                    throw fail("invalid escape", at: position - 2)
+                }
+            default:
+                if byte < 0x20 { throw fail("unescaped control character in a string") }
+                bytes.append(byte)
+                position += 1
+            }
+        }
+        throw fail("unterminated string", at: open)
+    }
+
+    /// Reads the four hex digits after `\u` (and a second escape for a surrogate pair).
+    private mutating func parseUnicodeEscape() throws -> Unicode.Scalar {
+        let escapeStart = position - 2
+        let high = try parseHex4()
+        if (0xD800...0xDBFF).contains(high) {
+            guard position + 1 < input.count, input[position] == UInt8(ascii: "\\"),
+                input[position + 1] == UInt8(ascii: "u")
+            else {
+                throw fail("unpaired surrogate escape", at: escapeStart)
+            }
+            position += 2
+            let low = try parseHex4()
+            guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate escape", at: escapeStart) }
+            return Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))!
+        }
+        guard let scalar = Unicode.Scalar(high) else { throw fail("unpaired surrogate escape", at: escapeStart) }
+        return scalar
+    }
+
+    private mutating func parseHex4() throws -> UInt32 {
+        guard position + 4 <= input.count else { throw fail("truncated \\u escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = input[position]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw fail("invalid hex digit in \\u escape")
+            }
+            value = value << 4 | UInt32(digit)
+            position += 1
+        }
+        return value
+    }
+}
