@@ -273,3 +273,94 @@ public struct KeySnapshot: AsyncSequence, Sendable {
         AsyncIterator(base: keys.makeIterator())
     }
 }
+
+/// Any record store of `Value`s behind one concrete type: what a composed ``Pipeline`` returns, and
+/// a way to keep differently built stores in one variable.
+///
+/// ```swift
+/// let store: AnyRecordStore<[UInt8]> = AnyRecordStore(try FileDriver(root: "/tmp/sessions"))
+/// ```
+public struct AnyRecordStore<Value: Sendable>: RecordStore {
+    /// The wrapped store.
+    public let base: any RecordStore<Value>
+
+    /// Wraps `base`; a store that is already an `AnyRecordStore` is not wrapped twice.
+    public init(_ base: any RecordStore<Value>) {
+        if let erased = base as? AnyRecordStore<Value> {
+            self = erased
+        } else {
+            self.base = base
+        }
+    }
+
+    /// The wrapped store's clock.
+    public var clock: any SessionClock { base.clock }
+    /// The wrapped store's capabilities.
+    public var capabilities: StoreCapabilities { base.capabilities }
+
+    /// The wrapped store's record under `key`.
+    public func get(_ key: SessionKey) async throws -> Record<Value>? {
+        try await base.get(key)
+    }
+
+    /// Stores `record` in the wrapped store.
+    public func set(_ key: SessionKey, to record: Record<Value>) async throws {
+        try await base.set(key, to: record)
+    }
+
+    /// Deletes `key` in the wrapped store.
+    @discardableResult
+    public func delete(_ key: SessionKey) async throws -> Bool {
+        try await base.delete(key)
+    }
+
+    /// Touches `key` in the wrapped store.
+    @discardableResult
+    public func touch(_ key: SessionKey, expires: UnixTime?) async throws -> Bool {
+        try await base.touch(key, expires: expires)
+    }
+
+    /// Deletes expired records in the wrapped store.
+    public func deleteExpired() async throws -> Int {
+        try await base.deleteExpired()
+    }
+
+    /// The wrapped store's keys.
+    public func keys() -> AnyKeySequence {
+        AnyKeySequence(base.keys())
+    }
+
+    /// Compare-and-swap in the wrapped store.
+    public func compareAndSwap(
+        _ key: SessionKey,
+        expecting expected: RecordVersion?,
+        with record: Record<Value>
+    ) async throws -> Bool {
+        try await base.compareAndSwap(key, expecting: expected, with: record)
+    }
+}
+
+/// Any sequence of keys behind one concrete type.
+public struct AnyKeySequence: AsyncSequence {
+    private let base: any AsyncSequence<SessionKey, any Error>
+
+    /// Wraps `base`.
+    public init(_ base: any AsyncSequence<SessionKey, any Error>) {
+        self.base = base
+    }
+
+    /// Iterates over the wrapped sequence.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: any AsyncIteratorProtocol<SessionKey, any Error>
+
+        /// The next key, or `nil` at the end.
+        public mutating func next() async throws -> SessionKey? {
+            try await base.next()
+        }
+    }
+
+    /// Starts iterating.
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: base.makeAsyncIterator())
+    }
+}

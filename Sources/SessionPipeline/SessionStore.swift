@@ -19,7 +19,7 @@
 /// ones (``load(_:)``, ``save(_:for:expires:)``, ``destroy(_:)``) work on `session:ID`.
 public struct SessionStore: Sendable {
     /// The top of the pipeline.
-    public let base: any RecordStore<SessionValue>
+    public let base: AnyRecordStore<SessionValue>
     /// The pipeline's layers from the top, ending with the driver, for diagnostics.
     public let layerNames: [String]
 
@@ -29,7 +29,7 @@ public struct SessionStore: Sendable {
     }
 
     init(_ base: any RecordStore<SessionValue>, layerNames: [String]) {
-        self.base = base
+        self.base = AnyRecordStore(base)
         self.layerNames = layerNames
     }
 
@@ -80,7 +80,7 @@ public struct SessionStore: Sendable {
     }
 
     /// Every key in the store (see ``StoreCapabilities/traversal``).
-    public func keys() -> any AsyncSequence<SessionKey, any Error> {
+    public func keys() -> AnyKeySequence {
         base.keys()
     }
 

@@ -289,7 +289,7 @@ private final class Suite<Store: RecordStore> where Store.Value: ConformanceValu
             }
             if capabilities.maximumKeyLength < SessionKey.maximumLength {
                 let (store, _) = try await fresh()
-                let tooLong = try key("user:" + String(repeating: "k", count: capabilities.maximumKeyLength))
+                let tooLong = try key("user:" + String(repeating: "k", count: capabilities.maximumKeyLength + 1 - 5))
                 try await expectSessionError(.invalidKey, "a key longer than the store's maximum") {
                     try await store.set(tooLong, to: Record(Value.distinct(0)))
                 }

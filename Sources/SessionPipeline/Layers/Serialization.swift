@@ -32,7 +32,8 @@ public struct Serialization: SessionLayer {
     ///   - readers: Further formats to read; `writer` is always read.
     public init(writing writer: some SessionSerializer, reading readers: [any SessionSerializer] = []) {
         self.writer = writer
-        self.readers = [writer] + readers.filter { $0.tag != writer.tag }
+        var seen: Set<String> = [writer.name]
+        self.readers = [writer] + readers.filter { seen.insert($0.name).inserted }
     }
 
     /// `serialized(json; reads json, binary)`.

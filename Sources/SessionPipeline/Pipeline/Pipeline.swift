@@ -35,8 +35,8 @@ public struct Pipeline<Top: Sendable, Bottom: Sendable>: Sendable {
     }
 
     /// Finishes the pipeline over `base`, returning the top store.
-    public func store(over base: some RecordStore<Bottom>) throws -> any RecordStore<Top> {
-        try build(base)
+    public func store(over base: some RecordStore<Bottom>) throws -> AnyRecordStore<Top> {
+        AnyRecordStore(try build(base))
     }
 }
 

@@ -1,0 +1,22 @@
+public import SessionPipeline
+
+/// The formats this module ships, which a store built with ``SessionPipeline/Pipeline/serialized(_:)``
+/// always reads.
+public enum StandardFormats {
+    /// Every built-in format: JSON.
+    public static var all: [any SessionSerializer] { [JSONSerializer()] }
+}
+
+extension Pipeline where Bottom == SessionValue {
+    /// Adds a ``SessionPipeline/Serialization`` layer that writes `format` and reads every built-in
+    /// format, so records written before a change of format keep reading.
+    ///
+    /// ```swift
+    /// let store = try SessionStore.pipeline()
+    ///     .serialized(.json)
+    ///     .driver(MemoryDriver())
+    /// ```
+    public func serialized(_ format: some SessionSerializer) -> Pipeline<Top, [UInt8]> {
+        serialized(writing: format, reading: StandardFormats.all)
+    }
+}

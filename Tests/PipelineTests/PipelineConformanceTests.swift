@@ -1,0 +1,105 @@
+import Foundation
+import SessionPipeline
+import SessionPipelineTesting
+import Serializers
+import Testing
+
+/// A directory for a file store, new for each call.
+func freshDirectory() throws -> String {
+    var template = Array((NSTemporaryDirectory() + "/sessionpipeline-pipeline-XXXXXX").utf8CString)
+    guard let created = mkdtemp(&template) else { throw SessionError(.io, "mkdtemp failed", layer: "tests") }
+    return String(cString: created)
+}
+
+func fileDriver(_ clock: ManualClock) throws -> FileDriver {
+    try FileDriver(root: try freshDirectory(), configuration: .init(durability: .none), clock: clock)
+}
+
+/// A user's format that cannot hold null, to exercise refusal at write time.
+struct NoNullFormat: SessionSerializer {
+    var tag: UInt8 { 0x40 }
+    var name: String { "no-null" }
+    var representableKinds: SessionValue.Kinds { SessionValue.Kinds.all.subtracting(.null) }
+
+    func serialize(_ value: SessionValue) throws -> [UInt8] {
+        [tag] + (try JSONSerializer().serialize(value)).dropFirst()
+    }
+
+    func deserialize(_ bytes: [UInt8]) throws -> SessionValue {
+        try JSONSerializer().deserialize([JSONSerializer.tag] + bytes.dropFirst())
+    }
+}
+
+/// Named pipelines of values, each over a fresh driver.
+struct ValueStack: CustomTestStringConvertible, Sendable {
+    let name: String
+    let make: @Sendable (ManualClock) throws -> SessionStore
+
+    var testDescription: String { name }
+
+    static let all: [ValueStack] = [
+        ValueStack(name: "json over memory") { clock in
+            try SessionStore.pipeline().serialized(.json).driver(MemoryDriver<[UInt8]>(clock: clock))
+        },
+        ValueStack(name: "json over file") { clock in
+            try SessionStore.pipeline().serialized(.json).driver(fileDriver(clock))
+        },
+        ValueStack(name: "namespace, json over file") { clock in
+            try SessionStore.pipeline().namespaced("shop").serialized(.json).driver(fileDriver(clock))
+        },
+        ValueStack(name: "json, namespace, size limit over memory") { clock in
+            try SessionStore.pipeline().serialized(.json).namespaced("tenant-a").sizeLimited(to: 1 << 20)
+                .driver(MemoryDriver<[UInt8]>(clock: clock))
+        },
+        ValueStack(name: "namespace over a memory store of values") { clock in
+            try SessionStore.pipeline().namespaced("n").driver(MemoryDriver<SessionValue>(clock: clock))
+        },
+        ValueStack(name: "a format without null, over file") { clock in
+            try SessionStore.pipeline().serialized(writing: NoNullFormat(), reading: [JSONSerializer()])
+                .driver(fileDriver(clock))
+        },
+    ]
+}
+
+/// Named pipelines of bytes.
+struct ByteStack: CustomTestStringConvertible, Sendable {
+    let name: String
+    let make: @Sendable (ManualClock) throws -> AnyRecordStore<[UInt8]>
+
+    var testDescription: String { name }
+
+    static let all: [ByteStack] = [
+        ByteStack(name: "namespace over memory") { clock in
+            try Pipeline<[UInt8], [UInt8]>().namespaced("a").store(over: MemoryDriver<[UInt8]>(clock: clock))
+        },
+        ByteStack(name: "size limit, namespace over file") { clock in
+            try Pipeline<[UInt8], [UInt8]>().sizeLimited(to: 1 << 20).namespaced("b").store(over: fileDriver(clock))
+        },
+    ]
+}
+
+struct PipelineConformanceTests {
+    @Test(arguments: ValueStack.all)
+    func valueStacksPassTheConformanceSuite(_ stack: ValueStack) async throws {
+        let options = StoreConformance.Options(concurrentTasks: 200, operationsPerTask: 50)
+        let report = try await StoreConformance.run(options: options) { clock in try stack.make(clock).base }
+        print("\(stack.name): \(report)")
+        #expect(report.passed.count >= 12)
+    }
+
+    @Test(arguments: ByteStack.all)
+    func byteStacksPassTheConformanceSuite(_ stack: ByteStack) async throws {
+        let options = StoreConformance.Options(concurrentTasks: 200, operationsPerTask: 50)
+        let report = try await StoreConformance.run(options: options) { clock in try stack.make(clock) }
+        print("\(stack.name): \(report)")
+        #expect(report.passed.count >= 12)
+    }
+
+    @Test func theRefusalCheckRunsForAFormatThatCannotHoldNull() async throws {
+        let stack = ValueStack.all.first { $0.name.contains("without null") }!
+        let report = try await StoreConformance.run(options: .init(concurrentTasks: 10, operationsPerTask: 10)) { clock in
+            try stack.make(clock).base
+        }
+        #expect(report.passed.contains("kinds the store cannot hold are refused at write time"))
+    }
+}

@@ -1,0 +1,156 @@
+import SessionPipeline
+import SessionPipelineTesting
+import Serializers
+import Testing
+
+struct JSONSerializerTests {
+    let json = JSONSerializer()
+
+    private func text(_ value: SessionValue) throws -> String {
+        let bytes = try json.serialize(value)
+        #expect(bytes.first == 0x20)
+        return String(decoding: bytes.dropFirst(), as: UTF8.self)
+    }
+
+    private func read(_ text: String) throws -> SessionValue {
+        try json.deserialize([0x20] + Array(text.utf8))
+    }
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        let value: SessionValue
+        let text: String
+        var testDescription: String { text }
+    }
+
+    static let canonicalForms: [Case] = [
+        (SessionValue.null, "null"),
+        (true, "true"),
+        (["b": 1, "a": [true, .null]], #"{"a":[true,null],"b":1}"#),
+        (.int(9_007_199_254_740_991), "9007199254740991"),
+        (.int(-9_007_199_254_740_991), "-9007199254740991"),
+        (.int(9_007_199_254_740_992), #"{"$int":"9007199254740992"}"#),
+        (.int(.min), #"{"$int":"-9223372036854775808"}"#),
+        (.double(1), "1.0"),
+        (.double(-0.0), "-0.0"),
+        (.double(0.1), "0.1"),
+        (.double(1e-7), "1e-07"),
+        (.double(.leastNonzeroMagnitude), "5e-324"),
+        (.double(.greatestFiniteMagnitude), "1.7976931348623157e+308"),
+        (.string("é\"\\\n\u{1}/"), #""é\"\\\n\u0001/""#),
+        (.bytes([0, 1, 2, 0xFF]), #"{"$bytes":"AAEC/w=="}"#),
+        (.bytes([]), #"{"$bytes":""}"#),
+        (.date(SessionDate(microsecondsSince1970: 1_718_000_000_000_000)), #"{"$date":1718000000}"#),
+        (.date(SessionDate(microsecondsSince1970: 1_718_000_000_250_000)), #"{"$date":1718000000.25}"#),
+        (.date(SessionDate(microsecondsSince1970: 1_718_000_000_000_001)), #"{"$date":1718000000.000001}"#),
+        (.date(SessionDate(microsecondsSince1970: -1)), #"{"$date":-0.000001}"#),
+        (["$bytes": "x", "$$y": 1, "z": 2], #"{"$$$y":1,"$$bytes":"x","z":2}"#),
+    ].map { Case(value: $0.0, text: $0.1) }
+
+    @Test(arguments: canonicalForms)
+    func writesTheDocumentedCanonicalForm(_ form: Case) throws {
+        #expect(try text(form.value) == form.text)
+        #expect(try read(form.text) == form.value)
+    }
+
+    @Test func equalValuesGiveEqualBytes() throws {
+        var forward: [String: SessionValue] = [:]
+        var backward: [String: SessionValue] = [:]
+        for index in 0..<50 {
+            forward["key\(index)"] = .int(Int64(index))
+        }
+        for index in (0..<50).reversed() {
+            backward["key\(index)"] = .int(Int64(index))
+        }
+        #expect(try json.serialize(.dictionary(forward)) == json.serialize(.dictionary(backward)))
+    }
+
+    @Test func nonFiniteDoublesAreRefusedAtWriteTime() throws {
+        for double in [Double.nan, .infinity, -.infinity] {
+            let error = #expect(throws: SessionError.self) { try json.serialize(["x": [.double(double)]]) }
+            #expect(error?.code == .invalidValue)
+        }
+    }
+
+    @Test func readsJSONWrittenByOtherPrograms() throws {
+        let foreign = """
+             { "name" : "J\\u00e9r\\u00f4me \\ud83c\\udf0d", "n": 12345678901234, "x": 1E3, "neg": -0,
+               "$ref": "#/a", "list": [ ] , "esc": "\\/\\b\\f\\r\\t" }\t\n
+            """
+        let value = try read(foreign)
+        let entries = try #require(value.dictionaryValue)
+        #expect(entries["name"] == "Jérôme 🌍")
+        #expect(entries["n"] == .int(12_345_678_901_234))
+        #expect(entries["x"] == .double(1000))
+        #expect(entries["neg"] == .int(0))
+        #expect(entries["$ref"] == "#/a")
+        #expect(entries["list"] == .array([]))
+        #expect(entries["esc"] == "/\u{8}\u{C}\r\t")
+    }
+
+    @Test func readsTaggedValuesLeniently() throws {
+        #expect(try read(#"{"$date": 1.5e9}"#) == .date(SessionDate(microsecondsSince1970: 1_500_000_000_000_000)))
+        #expect(try read(#"{"$date": 10.1234567}"#) == .date(SessionDate(microsecondsSince1970: 10_123_457)))
+        #expect(try read(#"{"$int": "42"}"#) == .int(42))
+        #expect(try read(#"{"$bytes": "AA==", "other": 1}"#) == ["$bytes": "AA==", "other": 1])
+        #expect(try read(#"{"$date": "yesterday"}"#) == ["$date": "yesterday"])
+    }
+
+    @Test(arguments: [
+        "", " ", "{", "[1,]", #"{"a":1,}"#, "tru", "nul", "01", "1.", "-", ".5", "1e", "+1", #""unterminated"#,
+        #""\x""#, #""\ud800""#, #""\udc00""#, #""\ud800\u0041""#, #""\u12g4""#, "\"a\u{1}b\"", "1 2", "[1 2]",
+        #"{"a" 1}"#, #"{1: 2}"#, #"{"a":1,"a":2}"#, #"{"$$a":1,"$a":2}"#, "9223372036854775808", "-9223372036854775809",
+        "1e400", #"{"$bytes":"!!!!"}"#, #"{"$bytes":"AAE"}"#, #"{"$bytes":"AB=="}"#, #"{"$int":"01"}"#,
+        #"{"$int":"9223372036854775808"}"#, #"{"$int":"-"}"#, #"{"$date":1e400}"#,
+        #"{"$date":99999999999999999999}"#, "[" + String(repeating: "[", count: 200) + "]",
+    ])
+    func refusesMalformedTextWithATypedError(_ text: String) throws {
+        let error = #expect(throws: SessionError.self) { try read(text) }
+        #expect(error?.code == .malformed, "\(text): \(String(describing: error))")
+        #expect(error?.layer == "JSON")
+    }
+
+    @Test func refusesInvalidUTF8() throws {
+        for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22]] {
+            let error = #expect(throws: SessionError.self) { try json.deserialize([0x20] + bytes) }
+            #expect(error?.code == .malformed)
+        }
+    }
+
+    @Test func refusesAnotherFormatsTag() throws {
+        let error = #expect(throws: SessionError.self) { try json.deserialize([0x21, 0x90]) }
+        #expect(error?.code == .unknownFormat)
+        #expect(throws: SessionError.self) { try json.deserialize([]) }
+    }
+
+    @Test func nestingIsLimitedOnBothSides() throws {
+        let limited = JSONSerializer(maximumDepth: 8)
+        let deep = (0..<8).reduce(SessionValue.int(1)) { inner, _ in .array([inner]) }
+        let tooDeep = SessionValue.array([deep])
+        let bytes = try limited.serialize(deep)
+        #expect(try limited.deserialize(bytes) == deep)
+        let error = #expect(throws: SessionError.self) { try limited.serialize(tooDeep) }
+        #expect(error?.code == .invalidValue)
+        let readError = #expect(throws: SessionError.self) { try limited.deserialize(try json.serialize(tooDeep)) }
+        #expect(readError?.code == .malformed)
+    }
+
+    @Test func randomValuesRoundTrip() throws {
+        var generator = SeededGenerator.fromEnvironment()
+        print("JSON round-trip seed: \(generator.seed)")
+        for index in 0..<2000 {
+            let value = SessionValue.random(using: &generator, kinds: .all, depth: 0)
+            let bytes = try json.serialize(value)
+            #expect(try json.deserialize(bytes) == value, "value \(index), seed \(generator.seed)")
+            #expect(try json.serialize(json.deserialize(bytes)) == bytes, "value \(index) is not canonical")
+        }
+    }
+
+    @Test func readsTheReferenceSessions() throws {
+        for name in ["session_1k", "session_8k"] {
+            let text = try #require(referenceSession(name))
+            let value = try json.value(fromText: text)
+            #expect(value.dictionaryValue?["username"] == "j.doe")
+            #expect(try json.value(fromText: json.text(value)) == value)
+        }
+    }
+}
