@@ -44,8 +44,9 @@ public enum StoreConformance {
         public var seed: UInt64?
 
         /// Creates options.
-        public init(concurrentTasks: Int = 1000, operationsPerTask: Int = 100, randomValues: Int = 100, seed: UInt64? = nil)
-        {
+        public init(
+            concurrentTasks: Int = 1000, operationsPerTask: Int = 100, randomValues: Int = 100, seed: UInt64? = nil
+        ) {
             self.concurrentTasks = concurrentTasks
             self.operationsPerTask = operationsPerTask
             self.randomValues = randomValues
@@ -115,7 +116,10 @@ private final class Suite<Store: RecordStore> where Store.Value: ConformanceValu
     var skipped: [(check: String, reason: String)] = []
     private var currentCheck = ""
 
-    init(makeStore: @escaping @Sendable (ManualClock) async throws -> Store, options: StoreConformance.Options, seed: UInt64) {
+    init(
+        makeStore: @escaping @Sendable (ManualClock) async throws -> Store, options: StoreConformance.Options,
+        seed: UInt64
+    ) {
         self.makeStore = makeStore
         self.options = options
         self.seed = seed
@@ -243,7 +247,8 @@ private final class Suite<Store: RecordStore> where Store.Value: ConformanceValu
             let key = try key("session:replace")
             try await store.set(key, to: Record(Value.distinct(1)))
             try await store.set(key, to: Record(Value.distinct(2)))
-            try expect(try await store.get(key)?.value == Value.distinct(2), "the second write did not replace the first")
+            try expect(
+                try await store.get(key)?.value == Value.distinct(2), "the second write did not replace the first")
             try expect(try await store.delete(key), "delete did not report the removal")
             try expect(try await store.get(key) == nil, "the record is still there after delete")
             try expect(try await store.delete(key) == false, "a second delete reported a removal")
@@ -434,7 +439,8 @@ private final class Suite<Store: RecordStore> where Store.Value: ConformanceValu
             try await check("compare-and-swap is refused when not announced") {
                 let (store, _) = try await fresh()
                 try await expectSessionError(.unsupported, "compare-and-swap") {
-                    _ = try await store.compareAndSwap(try key("session:x"), expecting: nil, with: Record(Value.distinct(0)))
+                    _ = try await store.compareAndSwap(
+                        try key("session:x"), expecting: nil, with: Record(Value.distinct(0)))
                 }
             }
         }
@@ -480,7 +486,8 @@ private final class Suite<Store: RecordStore> where Store.Value: ConformanceValu
             for (task, expected, _) in outcomes {
                 for slot in 0..<4 {
                     let read = try await store.get(try key("session:task-\(task)-\(slot)"))?.value
-                    try expect(read == expected[slot].map(Value.distinct), "task \(task) lost its value under key \(slot)")
+                    try expect(
+                        read == expected[slot].map(Value.distinct), "task \(task) lost its value under key \(slot)")
                 }
             }
         }

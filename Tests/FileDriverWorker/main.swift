@@ -6,16 +6,21 @@
 //       a test that kills it on that line kills it inside the write-to-rename window. After each
 //       acknowledged write it prints "A <n>".
 //
+//   FileDriverWorker descriptors ROOT
+//       Counts its open file descriptors, runs 500 mixed operations (reads of missing and corrupt
+//       records included), counts again, and prints "fds BEFORE AFTER".
+//
 //   FileDriverWorker contend ROOT WRITER COUNT
 //       Writes COUNT large values to four shared keys without fsync, each value filled with one
 //       pattern derived from WRITER and its sequence number, so a torn or mixed file is visible.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 @_spi(Testing) import SessionPipeline
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 func say(_ line: String) {
     let bytes = Array((line + "\n").utf8)
@@ -64,6 +69,36 @@ case "contend":
         try await driver.set(key, to: Record(payload(n, size: 64 * 1024 + Int(writer) * 1000)))
     }
     say("done \(writer)")
+case "descriptors":
+    func openDescriptors() -> Int {
+        guard let directory = opendir("/proc/self/fd") else { return -1 }
+        defer { closedir(directory) }
+        var count = 0
+        while readdir(directory) != nil { count += 1 }
+        return count
+    }
+    let driver = try FileDriver(root: root, configuration: FileDriver.Configuration(durability: .fsync))
+    // One operation first, so the Dispatch worker pool's own descriptors exist before counting.
+    _ = try await driver.get(try SessionKey("session:warm-up"))
+    let before = openDescriptors()
+    for index in 0..<100 {
+        let key = try SessionKey("session:fd-\(index % 10)")
+        try await driver.set(key, to: Record(payload(UInt64(index), size: 100), expires: nil))
+        _ = try await driver.get(key)
+        _ = try await driver.get(try SessionKey("session:missing-\(index)"))
+        _ = try await driver.touch(key, expires: nil)
+        _ = try await driver.compareAndSwap(key, expecting: nil, with: Record([1]))
+    }
+    let corrupt = try SessionKey("session:corrupt")
+    try await driver.set(corrupt, to: Record([1, 2, 3]))
+    for try await _ in driver.keys() {}
+    _ = try await driver.deleteExpired()
+    let fd = open(driver.filePath(for: corrupt), O_WRONLY | O_TRUNC)
+    close(fd)
+    for _ in 0..<10 {
+        _ = try? await driver.get(corrupt)
+    }
+    say("fds \(before) \(openDescriptors())")
 default:
     say("unknown mode \(arguments[1])")
     exit(2)

@@ -1,7 +1,7 @@
 import Foundation
+import Serializers
 import SessionPipeline
 import SessionPipelineTesting
-import Serializers
 import Testing
 
 /// A directory for a file store, new for each call.
@@ -97,7 +97,8 @@ struct PipelineConformanceTests {
 
     @Test func theRefusalCheckRunsForAFormatThatCannotHoldNull() async throws {
         let stack = ValueStack.all.first { $0.name.contains("without null") }!
-        let report = try await StoreConformance.run(options: .init(concurrentTasks: 10, operationsPerTask: 10)) { clock in
+        let report = try await StoreConformance.run(options: .init(concurrentTasks: 10, operationsPerTask: 10)) {
+            clock in
             try stack.make(clock).base
         }
         #expect(report.passed.contains("kinds the store cannot hold are refused at write time"))

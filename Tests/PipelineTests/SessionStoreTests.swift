@@ -1,5 +1,5 @@
-import SessionPipeline
 import Serializers
+import SessionPipeline
 import Testing
 
 struct SessionStoreTests {

@@ -1,6 +1,6 @@
+import Serializers
 import SessionPipeline
 import SessionPipelineTesting
-import Serializers
 import Testing
 
 struct JSONSerializerTests {

@@ -90,7 +90,8 @@ struct FileDriverCrashTests {
             if leftovers.count == 1, let leftover = leftovers.first {
                 let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: root + "/" + leftover)))
                 let key = "session:crash-\(next % 8)"
-                let complete = bytes.count == 27 + key.utf8.count + 2048 + 4
+                let complete =
+                    bytes.count == 27 + key.utf8.count + 2048 + 4
                     && Array(bytes[(27 + key.utf8.count)...].prefix(2048)) == workerPayload(next, size: 2048)
                 #expect(complete, "the leftover temporary file is not the complete value in flight")
                 if complete { leftoversSeen += 1 }
@@ -151,5 +152,16 @@ struct FileDriverCrashTests {
         }
         #expect(reads > 0)
         #expect(filesUnder(root).filter { $0.hasSuffix(".tmp") }.isEmpty)
+    }
+
+    @Test func operationsLeaveNoFileDescriptorOpen() async throws {
+        let directory = try TemporaryDirectory("descriptors")
+        defer { directory.remove() }
+        let worker = try Worker(["descriptors", directory.path])
+        let line = try #require(worker.readLine())
+        worker.process.waitUntilExit()
+        let parts = line.split(separator: " ")
+        #expect(parts.count == 3 && parts[0] == "fds")
+        #expect(parts.count == 3 && parts[1] == parts[2], "descriptors before and after: \(line)")
     }
 }

@@ -81,9 +81,11 @@ struct FileDriverTests {
         let other = try SessionKey("session:bystander")
         try await driver.set(key, to: Record(Array(repeating: 7, count: 100)))
         try await driver.set(other, to: Record([9]))
-        let path = directory.path + "/" + filesUnder(directory.path).first { file in
-            !file.hasSuffix(".lock") && (try? Data(contentsOf: URL(fileURLWithPath: directory.path + "/" + file)))?.count ?? 0 > 120
-        }!
+        let path =
+            directory.path + "/" + filesUnder(directory.path).first { file in
+                !file.hasSuffix(".lock")
+                    && (try? Data(contentsOf: URL(fileURLWithPath: directory.path + "/" + file)))?.count ?? 0 > 120
+            }!
         let original = try Data(contentsOf: URL(fileURLWithPath: path))
 
         var flipped = original
@@ -94,7 +96,8 @@ struct FileDriverTests {
         #expect(error?.message.contains("checksum") == true)
 
         for (label, damaged) in [
-            ("truncated", original.prefix(original.count - 5)), ("empty", Data()), ("garbage", Data(repeating: 0x41, count: 64)),
+            ("truncated", original.prefix(original.count - 5)), ("empty", Data()),
+            ("garbage", Data(repeating: 0x41, count: 64)),
             ("extended", original + Data([0])),
         ] {
             try damaged.write(to: URL(fileURLWithPath: path))

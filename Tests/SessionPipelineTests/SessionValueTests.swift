@@ -50,6 +50,12 @@ struct SessionValueTests {
         #expect(!Optional<UnixTime>.none.hasExpired(at: .init(seconds: .max)))
     }
 
+    @Test func descriptionsDumpValuesForDebugging() {
+        let value: SessionValue = ["b": 1, "a": ["x", .null], "c": .bytes([1, 2])]
+        #expect(value.description == #"{"a": ["x", null], "b": 1, "c": <2 bytes>}"#)
+        #expect(SessionDictionary(["k": true]).description == #"{"k": true}"#)
+    }
+
     @Test func manualClockMovesOnlyWhenTold() {
         let clock = ManualClock(now: 10)
         #expect(clock.now() == 10)

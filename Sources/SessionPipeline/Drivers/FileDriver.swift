@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Dispatch
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A driver that keeps one file per record under a root directory.
 ///
@@ -137,6 +138,12 @@ public struct FileDriver: RecordStore {
         let directory: String
         let file: String
         let name: String
+    }
+
+    /// The path of the file that holds `key`'s record, whether or not it exists: for operators
+    /// looking for one session on disk.
+    public func filePath(for key: SessionKey) -> String {
+        location(of: key).file
     }
 
     func location(of key: SessionKey) -> Location {
@@ -339,7 +346,8 @@ public struct FileDriver: RecordStore {
     /// Writes a temporary file and renames it over `location`. The caller holds the lock.
     private func write(_ record: Record<[UInt8]>, key: SessionKey, at location: Location, version: UInt64) throws {
         let bytes = RecordFile.encode(key: key, record: record, version: version)
-        let temporary = location.directory + "/" + location.name + "." + String(Sodium.randomUInt64(), radix: 16)
+        let temporary =
+            location.directory + "/" + location.name + "." + String(Sodium.randomUInt64(), radix: 16)
             + ".tmp"
         let fd = POSIX.openFile(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw POSIX.failure("create", temporary) }

@@ -1,0 +1,34 @@
+import Serializers
+import SessionPipeline
+import Testing
+
+/// The README's start-up example, kept compiling and working.
+struct ReadmeTests {
+    struct Cart: Codable, Equatable {
+        var items: [String]
+    }
+
+    @Test func theReadmeExampleWorks() async throws {
+        let root = try freshDirectory() + "/sessions"
+        let cart = Cart(items: ["tea"])
+
+        // Start-up: compose once, share everywhere (the store is Sendable).
+        let store = try SessionStore.pipeline()
+            .namespaced("shop")  // session:ID → shop:session:ID
+            .serialized(.json)  // values → JSON bytes, tagged 0x20
+            .driver(FileDriver(root: root))  // one file per record, atomic writes
+
+        // In a request:
+        let id = SessionID.random()  // 256 random bits
+        var session = SessionDictionary()
+        session["user"] = "alice"
+        try session.set(cart, for: "cart")  // any Codable type
+        try await store.save(session, for: id, expires: store.clock.now() + .seconds(1800))
+
+        let loaded = try await store.load(id)  // nil when missing or expired
+        let saved = try loaded?.get(Cart.self, "cart")
+
+        #expect(saved == cart)
+        #expect(loaded?["user"] == "alice")
+    }
+}
