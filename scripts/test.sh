@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a Debian machine with Swift: installs the system packages it needs
+# when they are missing, checks formatting, builds, and runs every test.
+#
+#   bash scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/system-packages.sh
+ensure_packages "${CORE_PACKAGES[@]}"
+
+echo "== swift format lint"
+swift format lint --strict --recursive Package.swift Sources Tests Examples
+
+echo "== build"
+swift build --build-tests
+
+echo "== test"
+swift test --skip-build
