@@ -20,7 +20,7 @@ public protocol RecordStore<Value>: Sendable {
     /// What a record holds: `[UInt8]` below a serializer, ``SessionValue`` above it.
     associatedtype Value: Sendable
     /// The sequence ``keys()`` returns.
-    associatedtype Keys: AsyncSequence<SessionKey, any Error>
+    associatedtype Keys: AsyncSequence<SessionKey, any Error> & Sendable
 
     /// The clock every expiry decision in this store, and every layer above it, uses.
     var clock: any SessionClock { get }
@@ -341,11 +341,11 @@ public struct AnyRecordStore<Value: Sendable>: RecordStore {
 }
 
 /// Any sequence of keys behind one concrete type.
-public struct AnyKeySequence: AsyncSequence {
-    private let base: any AsyncSequence<SessionKey, any Error>
+public struct AnyKeySequence: AsyncSequence, Sendable {
+    private let base: any AsyncSequence<SessionKey, any Error> & Sendable
 
     /// Wraps `base`.
-    public init(_ base: any AsyncSequence<SessionKey, any Error>) {
+    public init(_ base: any AsyncSequence<SessionKey, any Error> & Sendable) {
         self.base = base
     }
 

@@ -74,3 +74,28 @@ struct SessionKeyTests {
         #expect(keys.sorted().map(\.rawValue) == ["flash:z", "session:a", "user:b"])
     }
 }
+
+struct SessionKeyEqualityTests {
+    @Test func keysCompareByTheirBytesNotByUnicodeEquivalence() throws {
+        let precomposed = try SessionKey("user:\u{E9}")
+        let combining = try SessionKey("user:e\u{301}")
+        #expect(precomposed.rawValue == combining.rawValue)  // Swift strings call them equal
+        #expect(precomposed != combining)
+        #expect(Set([precomposed, combining]).count == 2)
+    }
+
+    @Test func bothSpellingsAreSeparateRecordsInEveryDriver() async throws {
+        let precomposed = try SessionKey("user:\u{E9}")
+        let combining = try SessionKey("user:e\u{301}")
+        let memory = MemoryDriver<[UInt8]>(clock: ManualClock())
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let file = try FileDriver(root: directory.path, configuration: .init(durability: .none), clock: ManualClock())
+        for driver in [AnyRecordStore(memory), AnyRecordStore(file)] {
+            try await driver.set(precomposed, to: Record([1]))
+            try await driver.set(combining, to: Record([2]))
+            #expect(try await driver.get(precomposed)?.value == [1])
+            #expect(try await driver.get(combining)?.value == [2])
+        }
+    }
+}

@@ -274,7 +274,11 @@ public struct FileDriver: RecordStore {
         try await perform { try removeStaleTemporaryFilesNow() }
     }
 
-    /// Every key with a file, read from the files' headers one directory at a time.
+    /// Every key with a file, read from the files' headers one directory at a time (expired
+    /// records not yet removed included).
+    ///
+    /// Iteration throws ``SessionError/Code/corrupt`` at a file whose header is not a record's;
+    /// ``deleteExpired()`` moves such files to `root/quarantine/`.
     public func keys() -> Keys {
         Keys(driver: self)
     }
@@ -472,10 +476,14 @@ public struct FileDriver: RecordStore {
         return header.expires.hasExpired(at: now) ? .expired : .live
     }
 
+    /// Moves a file that is not a record aside; another sweeper may have moved it first.
     private func quarantine(_ path: String, name: String) throws {
         let directory = root + "/quarantine"
         try POSIX.makeDirectories(directory)
-        try POSIX.renameFile(path, directory + "/" + name + "." + String(Sodium.randomUInt64(), radix: 16))
+        let destination = directory + "/" + name + "." + String(Sodium.randomUInt64(), radix: 16)
+        guard rename(path, destination) == 0 || errno == ENOENT else {
+            throw POSIX.failure("quarantine", path)
+        }
     }
 
     /// Reads the key stored in the file at `path`; `nil` if the file vanished.

@@ -81,6 +81,19 @@ public struct SessionKey: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// The key text.
     public var description: String { rawValue }
 
+    /// Keys are equal when their UTF-8 bytes are: two spellings of "é" (precomposed and combining)
+    /// are different keys, as they are different file names and database values.
+    public static func == (lhs: SessionKey, rhs: SessionKey) -> Bool {
+        lhs.rawValue.utf8.elementsEqual(rhs.rawValue.utf8)
+    }
+
+    /// Hashes the key's UTF-8 bytes, consistently with ``==(_:_:)``.
+    public func hash(into hasher: inout Hasher) {
+        for byte in rawValue.utf8 {
+            hasher.combine(byte)
+        }
+    }
+
     /// Orders keys by the bytes of their UTF-8 text.
     public static func < (lhs: SessionKey, rhs: SessionKey) -> Bool {
         lhs.rawValue.utf8.lexicographicallyPrecedes(rhs.rawValue.utf8)

@@ -53,25 +53,6 @@ public struct SessionValueDecoder: Sendable {
     }
 }
 
-private struct DecodingIndexKey: CodingKey {
-    let index: Int
-    var stringValue: String { String(index) }
-    var intValue: Int? { index }
-
-    init(_ index: Int) {
-        self.index = index
-    }
-
-    init?(stringValue: String) {
-        guard let index = Int(stringValue) else { return nil }
-        self.index = index
-    }
-
-    init?(intValue: Int) {
-        self.index = intValue
-    }
-}
-
 private func mismatch(_ expected: Any.Type, _ value: SessionValue, _ codingPath: [any CodingKey]) -> DecodingError {
     .typeMismatch(expected, .init(codingPath: codingPath, debugDescription: "found \(value.kind)"))
 }
@@ -281,7 +262,7 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     var count: Int? { elements.count }
     var isAtEnd: Bool { currentIndex >= elements.count }
 
-    private var path: [any CodingKey] { codingPath + [DecodingIndexKey(currentIndex)] }
+    private var path: [any CodingKey] { codingPath + [IndexKey(currentIndex)] }
 
     private mutating func next(_ type: Any.Type) throws -> SessionValue {
         guard !isAtEnd else {

@@ -135,7 +135,8 @@ struct SuperKey: CodingKey {
     }
 }
 
-private struct IndexKey: CodingKey {
+/// The position of an element in an array, as a coding key.
+struct IndexKey: CodingKey {
     var stringValue: String { String(index) }
     var intValue: Int? { index }
     let index: Int
