@@ -162,8 +162,7 @@ private struct JSONWriter {
         case .dictionary(let entries):
             try checkDepth(depth)
             output.append(UInt8(ascii: "{"))
-            let sorted = entries.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            for (index, entry) in sorted.enumerated() {
+            for (index, entry) in sortedEntries(entries).enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
                 appendString(entry.key.utf8.first == UInt8(ascii: "$") ? "$" + entry.key : entry.key)
                 output.append(UInt8(ascii: ":"))

@@ -3,8 +3,13 @@ public import SessionPipeline
 /// The formats this module ships, which a store built with ``SessionPipeline/Pipeline/serialized(_:)``
 /// always reads.
 public enum StandardFormats {
-    /// Every built-in format: JSON.
-    public static var all: [any SessionSerializer] { [JSONSerializer()] }
+    /// Every built-in format: JSON, binary (MessagePack), and binary and XML property lists.
+    public static var all: [any SessionSerializer] {
+        [
+            JSONSerializer(), MessagePackSerializer(), PropertyListSerializer(format: .binary),
+            PropertyListSerializer(format: .xml),
+        ]
+    }
 }
 
 extension Pipeline where Bottom == SessionValue {

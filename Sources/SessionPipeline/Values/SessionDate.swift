@@ -90,7 +90,7 @@ public struct SessionDate: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// Converts a day count since 1970-01-01 into a proleptic Gregorian date (Howard Hinnant's
     /// `civil_from_days`).
-    static func civilDate(daysSince1970 days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    package static func civilDate(daysSince1970 days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097

@@ -1,0 +1,439 @@
+public import SessionPipeline
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Session values as compact binary (tag `0x21`): MessagePack, readable by any MessagePack library
+/// in any language.
+///
+/// | value | MessagePack |
+/// |---|---|
+/// | null, bool | `nil`, `false`, `true` |
+/// | int | the smallest encoding: positive/negative fixint, `uint 8/16/32/64` for non-negative values, `int 8/16/32/64` for negative ones |
+/// | double | `float 32` when the value converts to it and back bit for bit, otherwise `float 64` |
+/// | string | `fixstr`, `str 8/16/32` (UTF-8) |
+/// | bytes | `bin 8/16/32` |
+/// | date | the timestamp extension (type −1): `timestamp 32` for whole seconds in 0…2^32−1, `timestamp 64` for 0…2^34−1, otherwise `timestamp 96`; nanoseconds are microseconds × 1000 |
+/// | array | `fixarray`, `array 16/32` |
+/// | dictionary | `fixmap`, `map 16/32`, string keys, sorted by their UTF-8 bytes |
+///
+/// Output is canonical: equal values give equal bytes. The writer makes one pass into one buffer.
+///
+/// The reader refuses, with ``SessionError/Code/malformed``: truncated input, lengths past the end
+/// of the input (no allocation is sized by a length the input cannot back), invalid UTF-8, map keys
+/// that are not strings, duplicate keys, extension types other than the timestamp, the reserved
+/// byte `0xc1`, unsigned integers above Int64.max, trailing bytes, and nesting deeper than
+/// ``maximumDepth``. Timestamps with sub-microsecond nanoseconds (from other writers) round to the
+/// nearest microsecond.
+///
+/// ```swift
+/// let bytes = try MessagePackSerializer().serialize(["user": "alice"])
+/// // 21 81 a4 75 73 65 72 a5 61 6c 69 63 65
+/// ```
+public struct MessagePackSerializer: SessionSerializer {
+    /// The tag byte of binary payloads, `0x21`.
+    public static let tag: UInt8 = 0x21
+
+    /// `0x21`.
+    public var tag: UInt8 { Self.tag }
+    /// `binary`.
+    public var name: String { "binary" }
+    /// The deepest nesting of arrays and dictionaries written or read.
+    public let maximumDepth: Int
+
+    /// Creates the serializer.
+    ///
+    /// - Parameter maximumDepth: The deepest nesting accepted, 1 to 1,000. Default 128.
+    public init(maximumDepth: Int = JSONSerializer.defaultMaximumDepth) {
+        precondition((1...1000).contains(maximumDepth), "maximumDepth must be between 1 and 1000")
+        self.maximumDepth = maximumDepth
+    }
+
+    /// Writes `value` as tag `0x21` followed by MessagePack.
+    ///
+    /// - Throws: ``SessionError/Code/invalidValue`` for nesting deeper than ``maximumDepth``, or a
+    ///   string, byte string, array or dictionary with 2^32 or more elements.
+    public func serialize(_ value: SessionValue) throws -> [UInt8] {
+        var writer = MessagePackWriter(maximumDepth: maximumDepth)
+        writer.output.append(Self.tag)
+        try writer.write(value, depth: 0)
+        return writer.output
+    }
+
+    /// Reads a payload: tag `0x21` followed by one MessagePack value.
+    ///
+    /// - Throws: ``SessionError/Code/unknownFormat`` when the tag is not `0x21`,
+    ///   ``SessionError/Code/malformed`` when the bytes are not valid.
+    public func deserialize(_ bytes: [UInt8]) throws -> SessionValue {
+        guard bytes.first == Self.tag else {
+            throw SessionError(.unknownFormat, "payload does not start with the binary tag 0x21", layer: "Binary")
+        }
+        return try bytes.withUnsafeBytes { raw in
+            var reader = MessagePackReader(input: raw, position: 1, maximumDepth: maximumDepth)
+            do {
+                let value = try reader.readValue(depth: 0)
+                guard reader.position == raw.count else {
+                    throw MessagePackReader.Failure(position: reader.position, reason: "trailing bytes after the value")
+                }
+                return value
+            } catch let failure as MessagePackReader.Failure {
+                throw SessionError(.malformed, "at byte \(failure.position): \(failure.reason)", layer: "Binary")
+            }
+        }
+    }
+}
+
+extension SessionSerializer where Self == MessagePackSerializer {
+    /// Compact binary: MessagePack (tag `0x21`).
+    public static var binary: MessagePackSerializer { MessagePackSerializer() }
+}
+
+private struct MessagePackWriter {
+    var output: [UInt8] = []
+    let maximumDepth: Int
+
+    init(maximumDepth: Int) {
+        self.maximumDepth = maximumDepth
+        output.reserveCapacity(512)
+    }
+
+    mutating func write(_ value: SessionValue, depth: Int) throws {
+        switch value {
+        case .null:
+            output.append(0xC0)
+        case .bool(let bool):
+            output.append(bool ? 0xC3 : 0xC2)
+        case .int(let int):
+            writeInteger(int)
+        case .double(let double):
+            let single = Float(double)
+            if Double(single).bitPattern == double.bitPattern {
+                output.append(0xCA)
+                appendBigEndian(single.bitPattern)
+            } else {
+                output.append(0xCB)
+                appendBigEndian(double.bitPattern)
+            }
+        case .string(var string):
+            string.withUTF8 { utf8 in
+                writeHeader(count: utf8.count, fix: 0xA0, fixLimit: 31, eight: 0xD9, sixteen: 0xDA, thirtyTwo: 0xDB)
+                output.append(contentsOf: utf8)
+            }
+        case .bytes(let bytes):
+            try checkCount(bytes.count)
+            writeHeader(count: bytes.count, fix: nil, fixLimit: 0, eight: 0xC4, sixteen: 0xC5, thirtyTwo: 0xC6)
+            output.append(contentsOf: bytes)
+        case .date(let date):
+            writeTimestamp(date)
+        case .array(let elements):
+            try checkDepth(depth)
+            try checkCount(elements.count)
+            writeHeader(count: elements.count, fix: 0x90, fixLimit: 15, eight: nil, sixteen: 0xDC, thirtyTwo: 0xDD)
+            for element in elements {
+                try write(element, depth: depth + 1)
+            }
+        case .dictionary(let entries):
+            try checkDepth(depth)
+            try checkCount(entries.count)
+            writeHeader(count: entries.count, fix: 0x80, fixLimit: 15, eight: nil, sixteen: 0xDE, thirtyTwo: 0xDF)
+            for (key, value) in sortedEntries(entries) {
+                try write(.string(key), depth: depth + 1)
+                try write(value, depth: depth + 1)
+            }
+        }
+    }
+
+    private func checkDepth(_ depth: Int) throws {
+        guard depth < maximumDepth else {
+            throw SessionError(.invalidValue, "value nests deeper than \(maximumDepth) levels", layer: "Binary")
+        }
+    }
+
+    private func checkCount(_ count: Int) throws {
+        guard count <= Int(UInt32.max) else {
+            throw SessionError(.invalidValue, "MessagePack holds at most 2^32-1 elements", layer: "Binary")
+        }
+    }
+
+    private mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
+        withUnsafeBytes(of: value.bigEndian) { output.append(contentsOf: $0) }
+    }
+
+    private mutating func writeHeader(
+        count: Int,
+        fix: UInt8?,
+        fixLimit: Int,
+        eight: UInt8?,
+        sixteen: UInt8,
+        thirtyTwo: UInt8
+    ) {
+        if let fix, count <= fixLimit {
+            output.append(fix | UInt8(count))
+        } else if let eight, count <= 0xFF {
+            output.append(eight)
+            output.append(UInt8(count))
+        } else if count <= 0xFFFF {
+            output.append(sixteen)
+            appendBigEndian(UInt16(count))
+        } else {
+            output.append(thirtyTwo)
+            appendBigEndian(UInt32(count))
+        }
+    }
+
+    private mutating func writeInteger(_ int: Int64) {
+        if int >= 0 {
+            switch int {
+            case 0...0x7F: output.append(UInt8(int))
+            case 0...0xFF:
+                output.append(0xCC)
+                output.append(UInt8(int))
+            case 0...0xFFFF:
+                output.append(0xCD)
+                appendBigEndian(UInt16(int))
+            case 0...0xFFFF_FFFF:
+                output.append(0xCE)
+                appendBigEndian(UInt32(int))
+            default:
+                output.append(0xCF)
+                appendBigEndian(UInt64(int))
+            }
+        } else {
+            switch int {
+            case -32 ... -1: output.append(UInt8(bitPattern: Int8(int)))
+            case -0x80 ... -1:
+                output.append(0xD0)
+                output.append(UInt8(bitPattern: Int8(int)))
+            case -0x8000 ... -1:
+                output.append(0xD1)
+                appendBigEndian(Int16(int))
+            case -0x8000_0000 ... -1:
+                output.append(0xD2)
+                appendBigEndian(Int32(int))
+            default:
+                output.append(0xD3)
+                appendBigEndian(int)
+            }
+        }
+    }
+
+    private mutating func writeTimestamp(_ date: SessionDate) {
+        let seconds = date.secondsSince1970
+        let nanoseconds = UInt32(date.microsecondOfSecond * 1000)
+        if nanoseconds == 0 && (0...0xFFFF_FFFF).contains(seconds) {
+            output.append(contentsOf: [0xD6, 0xFF])
+            appendBigEndian(UInt32(seconds))
+        } else if (0..<(1 << 34)).contains(seconds) {
+            output.append(contentsOf: [0xD7, 0xFF])
+            appendBigEndian(UInt64(nanoseconds) << 34 | UInt64(seconds))
+        } else {
+            output.append(contentsOf: [0xC7, 12, 0xFF])
+            appendBigEndian(nanoseconds)
+            appendBigEndian(seconds)
+        }
+    }
+}
+
+/// Dictionary entries in the canonical order: by the UTF-8 bytes of their keys.
+func sortedEntries(_ entries: [String: SessionValue]) -> [(key: String, value: SessionValue)] {
+    if entries.count < 2 {
+        return Array(entries)
+    }
+    return entries.sorted { utf8Precedes($0.key, $1.key) }
+}
+
+/// Whether `a` comes before `b` in the order of their UTF-8 bytes.
+func utf8Precedes(_ a: String, _ b: String) -> Bool {
+    let result = a.utf8.withContiguousStorageIfAvailable { a in
+        b.utf8.withContiguousStorageIfAvailable { b in
+            let common = min(a.count, b.count)
+            if common > 0 {
+                let order = memcmp(a.baseAddress!, b.baseAddress!, common)
+                if order != 0 { return order < 0 }
+            }
+            return a.count < b.count
+        }
+    }
+    if let result, let result {
+        return result
+    }
+    return a.utf8.lexicographicallyPrecedes(b.utf8)
+}
+
+struct MessagePackReader {
+    struct Failure: Error {
+        let position: Int
+        let reason: String
+    }
+
+    let input: UnsafeRawBufferPointer
+    var position: Int
+    let maximumDepth: Int
+
+    private func fail(_ reason: String, at position: Int? = nil) -> Failure {
+        Failure(position: position ?? self.position, reason: reason)
+    }
+
+    private mutating func byte() throws -> UInt8 {
+        guard position < input.count else { throw fail("unexpected end of input") }
+        defer { position += 1 }
+        return input[position]
+    }
+
+    private mutating func bigEndian<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
+        let size = MemoryLayout<T>.size
+        guard input.count - position >= size else { throw fail("unexpected end of input") }
+        var value = T.zero
+        for index in 0..<size {
+            value = value << 8 | T(input[position + index])
+        }
+        position += size
+        return value
+    }
+
+    /// Takes `count` bytes, after checking the input holds them.
+    private mutating func take(_ count: Int) throws -> UnsafeRawBufferPointer {
+        guard count >= 0, input.count - position >= count else {
+            throw fail("a length of \(count) runs past the end of the input")
+        }
+        defer { position += count }
+        return UnsafeRawBufferPointer(rebasing: input[position..<(position + count)])
+    }
+
+    private mutating func string(count: Int) throws -> String {
+        let start = position
+        let bytes = try take(count)
+        guard let string = String(validating: bytes, as: UTF8.self) else {
+            throw fail("invalid UTF-8 in a string", at: start)
+        }
+        return string
+    }
+
+    /// An element count, checked against the bytes left (each element takes at least `minimum`).
+    private func checkCount(_ count: Int, minimum: Int) throws {
+        guard count <= (input.count - position) / minimum else {
+            throw fail("a count of \(count) elements cannot fit in the \(input.count - position) bytes left")
+        }
+    }
+
+    mutating func readValue(depth: Int) throws -> SessionValue {
+        let start = position
+        let head = try byte()
+        switch head {
+        case 0x00...0x7F: return .int(Int64(head))
+        case 0x80...0x8F: return try readMap(count: Int(head & 0x0F), depth: depth, start: start)
+        case 0x90...0x9F: return try readArray(count: Int(head & 0x0F), depth: depth, start: start)
+        case 0xA0...0xBF: return .string(try string(count: Int(head & 0x1F)))
+        case 0xC0: return .null
+        case 0xC2: return .bool(false)
+        case 0xC3: return .bool(true)
+        case 0xC4: return .bytes(Array(try take(Int(try byte()))))
+        case 0xC5: return .bytes(Array(try take(Int(try bigEndian(UInt16.self)))))
+        case 0xC6: return .bytes(Array(try take(Int(try bigEndian(UInt32.self)))))
+        case 0xC7: return try readExtension(length: Int(try byte()), start: start)
+        case 0xC8: return try readExtension(length: Int(try bigEndian(UInt16.self)), start: start)
+        case 0xC9: return try readExtension(length: Int(try bigEndian(UInt32.self)), start: start)
+        case 0xCA: return .double(Double(Float(bitPattern: try bigEndian(UInt32.self))))
+        case 0xCB: return .double(Double(bitPattern: try bigEndian(UInt64.self)))
+        case 0xCC: return .int(Int64(try byte()))
+        case 0xCD: return .int(Int64(try bigEndian(UInt16.self)))
+        case 0xCE: return .int(Int64(try bigEndian(UInt32.self)))
+        case 0xCF:
+            let value = try bigEndian(UInt64.self)
+            guard let int = Int64(exactly: value) else { throw fail("unsigned integer above Int64.max", at: start) }
+            return .int(int)
+        case 0xD0: return .int(Int64(Int8(bitPattern: try byte())))
+        case 0xD1: return .int(Int64(try bigEndian(Int16.self)))
+        case 0xD2: return .int(Int64(try bigEndian(Int32.self)))
+        case 0xD3: return .int(try bigEndian(Int64.self))
+        case 0xD4: return try readExtension(length: 1, start: start)
+        case 0xD5: return try readExtension(length: 2, start: start)
+        case 0xD6: return try readExtension(length: 4, start: start)
+        case 0xD7: return try readExtension(length: 8, start: start)
+        case 0xD8: return try readExtension(length: 16, start: start)
+        case 0xD9: return .string(try string(count: Int(try byte())))
+        case 0xDA: return .string(try string(count: Int(try bigEndian(UInt16.self))))
+        case 0xDB: return .string(try string(count: Int(try bigEndian(UInt32.self))))
+        case 0xDC: return try readArray(count: Int(try bigEndian(UInt16.self)), depth: depth, start: start)
+        case 0xDD: return try readArray(count: Int(try bigEndian(UInt32.self)), depth: depth, start: start)
+        case 0xDE: return try readMap(count: Int(try bigEndian(UInt16.self)), depth: depth, start: start)
+        case 0xDF: return try readMap(count: Int(try bigEndian(UInt32.self)), depth: depth, start: start)
+        case 0xE0...0xFF: return .int(Int64(Int8(bitPattern: head)))
+        default: throw fail("the reserved byte 0xc1", at: start)
+        }
+    }
+
+    private mutating func readArray(count: Int, depth: Int, start: Int) throws -> SessionValue {
+        guard depth < maximumDepth else { throw fail("nesting deeper than \(maximumDepth) levels", at: start) }
+        try checkCount(count, minimum: 1)
+        var elements: [SessionValue] = []
+        elements.reserveCapacity(count)
+        for _ in 0..<count {
+            elements.append(try readValue(depth: depth + 1))
+        }
+        return .array(elements)
+    }
+
+    private mutating func readMap(count: Int, depth: Int, start: Int) throws -> SessionValue {
+        guard depth < maximumDepth else { throw fail("nesting deeper than \(maximumDepth) levels", at: start) }
+        try checkCount(count, minimum: 2)
+        var entries: [String: SessionValue] = [:]
+        entries.reserveCapacity(count)
+        for _ in 0..<count {
+            let keyStart = position
+            let head = try byte()
+            let key: String
+            switch head {
+            case 0xA0...0xBF: key = try string(count: Int(head & 0x1F))
+            case 0xD9: key = try string(count: Int(try byte()))
+            case 0xDA: key = try string(count: Int(try bigEndian(UInt16.self)))
+            case 0xDB: key = try string(count: Int(try bigEndian(UInt32.self)))
+            default: throw fail("a map key that is not a string", at: keyStart)
+            }
+            let value = try readValue(depth: depth + 1)
+            guard entries.updateValue(value, forKey: key) == nil else { throw fail("duplicate key", at: keyStart) }
+        }
+        return .dictionary(entries)
+    }
+
+    private mutating func readExtension(length: Int, start: Int) throws -> SessionValue {
+        let type = Int8(bitPattern: try byte())
+        guard type == -1 else { throw fail("extension type \(type) is not the timestamp (-1)", at: start) }
+        let body = try take(length)
+        var seconds: Int64
+        var nanoseconds: UInt32
+        switch length {
+        case 4:
+            seconds = Int64(Self.bigEndian(body, UInt32.self))
+            nanoseconds = 0
+        case 8:
+            let word = Self.bigEndian(body, UInt64.self)
+            seconds = Int64(word & 0x3_FFFF_FFFF)
+            nanoseconds = UInt32(word >> 34)
+        case 12:
+            nanoseconds = Self.bigEndian(UnsafeRawBufferPointer(rebasing: body[0..<4]), UInt32.self)
+            seconds = Int64(bitPattern: Self.bigEndian(UnsafeRawBufferPointer(rebasing: body[4..<12]), UInt64.self))
+        default:
+            throw fail("a timestamp of \(length) bytes", at: start)
+        }
+        guard nanoseconds < 1_000_000_000 else { throw fail("timestamp nanoseconds out of range", at: start) }
+        var micros = Int64((nanoseconds + 500) / 1000)
+        if micros == 1_000_000 {
+            micros = 0
+            seconds += 1
+        }
+        let (scaled, o1) = seconds.multipliedReportingOverflow(by: 1_000_000)
+        let (total, o2) = scaled.addingReportingOverflow(micros)
+        guard !o1, !o2 else { throw fail("timestamp outside the representable range", at: start) }
+        return .date(SessionDate(microsecondsSince1970: total))
+    }
+
+    private static func bigEndian<T: FixedWidthInteger>(_ bytes: UnsafeRawBufferPointer, _ type: T.Type) -> T {
+        bytes.reduce(T.zero) { $0 << 8 | T($1) }
+    }
+}
