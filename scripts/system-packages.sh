@@ -16,3 +16,11 @@ ensure_packages() {
 
 # What the core library links against.
 CORE_PACKAGES=(pkg-config libsodium-dev zlib1g-dev libzstd-dev)
+
+# Installs a Python package from PyPI when python3 cannot import it.
+#   ensure_python_module MODULE PACKAGE
+ensure_python_module() {
+    python3 -c "import $1" 2>/dev/null && return 0
+    echo "Installing $2 from PyPI" >&2
+    python3 -m pip install --quiet "$2" 2>/dev/null || python3 -m pip install --quiet --break-system-packages "$2"
+}

@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/system-packages.sh
-ensure_packages "${CORE_PACKAGES[@]}"
+ensure_packages "${CORE_PACKAGES[@]}" python3 python3-pip
+# The known-answer vectors are checked with independent readers (msgpack, plistlib).
+ensure_python_module msgpack msgpack
 
 echo "== swift format lint"
 swift format lint --strict --recursive Package.swift Sources Tests Examples

@@ -1,6 +1,6 @@
 import Foundation
-import SessionPipeline
 import Serializers
+import SessionPipeline
 import Testing
 
 struct MessagePackSerializerTests {
@@ -31,7 +31,8 @@ struct MessagePackSerializerTests {
         (.int(-32_768), "d18000"), (.int(-32_769), "d2ffff7fff"), (.int(.min), "d38000000000000000"),
         (.double(0.5), "ca3f000000"), (.double(-0.0), "ca80000000"), (.double(0.1), "cb3fb999999999999a"),
         (.double(.infinity), "ca7f800000"),
-        (.string(""), "a0"), (.string("abc"), "a3616263"), (.string(String(repeating: "x", count: 31)), "bf" + String(repeating: "78", count: 31)),
+        (.string(""), "a0"), (.string("abc"), "a3616263"),
+        (.string(String(repeating: "x", count: 31)), "bf" + String(repeating: "78", count: 31)),
         (.string(String(repeating: "x", count: 32)), "d920" + String(repeating: "78", count: 32)),
         (.bytes([]), "c400"), (.bytes([1, 2]), "c4020102"),
         (.date(SessionDate(microsecondsSince1970: 0)), "d6ff00000000"),
@@ -57,8 +58,10 @@ struct MessagePackSerializerTests {
             ("da0001 61".replacingOccurrences(of: " ", with: ""), "a"), ("c50001ff", .bytes([0xFF])),
             ("dc0000", .array([])), ("de0000", .dictionary([:])),
             // timestamp 64 with nanoseconds that round to microseconds: 1,499 ns → 1 µs
-            ("d7ff" + Self.hex(withUnsafeBytes(of: (UInt64(1499) << 34 | 5).bigEndian) { Array($0) }),
-             .date(SessionDate(microsecondsSince1970: 5_000_001))),
+            (
+                "d7ff" + Self.hex(withUnsafeBytes(of: (UInt64(1499) << 34 | 5).bigEndian) { Array($0) }),
+                .date(SessionDate(microsecondsSince1970: 5_000_001))
+            ),
         ]
         for (hex, value) in cases {
             #expect(try binary.deserialize([0x21] + Self.bytes(hex)) == value, "\(hex)")

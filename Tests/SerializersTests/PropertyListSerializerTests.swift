@@ -1,7 +1,7 @@
 import Foundation
+import Serializers
 import SessionPipeline
 import SessionPipelineTesting
-import Serializers
 import Testing
 
 struct PropertyListSerializerTests {
@@ -69,7 +69,8 @@ struct PropertyListSerializerTests {
         let xmlObject = try #require(try foundationObject(xml.serialize(["d": .date(withMicros)])) as? [String: Any])
         #expect(((xmlObject["d"] as? [String: Any])?["$date"] as? NSNumber)?.int64Value == 1_718_000_000_123_456)
         let binary = PropertyListSerializer(format: .binary)
-        let binaryObject = try #require(try foundationObject(binary.serialize(["d": .date(withMicros)])) as? [String: Any])
+        let binaryObject = try #require(
+            try foundationObject(binary.serialize(["d": .date(withMicros)])) as? [String: Any])
         #expect(binaryObject["d"] is Date)
         let far = try #require(try foundationObject(binary.serialize(["d": .date(farFuture)])) as? [String: Any])
         #expect((far["d"] as? [String: Any])?["$date"] != nil)
@@ -200,7 +201,10 @@ struct PropertyListSerializerTests {
             ("a length past the end", bplist([[0x4F, 0x13, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]])),
             ("an unsupported marker (UID)", bplist([[0x80, 0x01]])),
             ("a null object", bplist([[0x00]])),
-            ("a 128-bit integer beyond Int64", bplist([[0x14] + Array(repeating: 0, count: 8) + [0x80] + Array(repeating: 0, count: 7)])),
+            (
+                "a 128-bit integer beyond Int64",
+                bplist([[0x14] + Array(repeating: 0, count: 8) + [0x80] + Array(repeating: 0, count: 7)])
+            ),
             ("a top object out of range", bplist([[0x09]], top: 3)),
         ]
         // Thirty arrays, each holding the next one twice: 2^30 visits from 200 bytes.
