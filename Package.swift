@@ -59,6 +59,32 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // libFuzzer targets, one product each: `scripts/fuzz.sh --list`.
+        .executableTarget(
+            name: "FuzzJSON",
+            dependencies: ["SessionPipeline", "Serializers"],
+            path: "Fuzz/FuzzJSON",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FuzzBinary",
+            dependencies: ["SessionPipeline", "Serializers"],
+            path: "Fuzz/FuzzBinary",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FuzzPlistBinary",
+            dependencies: ["SessionPipeline", "Serializers"],
+            path: "Fuzz/FuzzPlistBinary",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FuzzPlistXML",
+            dependencies: ["SessionPipeline", "Serializers"],
+            path: "Fuzz/FuzzPlistXML",
+            swiftSettings: swiftSettings
+        ),
+
         // A child process for the file driver's crash and multi-process tests.
         .executableTarget(
             name: "FileDriverWorker",

@@ -18,3 +18,15 @@ swift build --build-tests
 
 echo "== test"
 swift test --skip-build
+
+echo "== fuzz: a short run of every target"
+log=$(mktemp)
+for name in $(bash scripts/fuzz.sh --list); do
+    if ! bash scripts/fuzz.sh "$name" "${FUZZ_SECONDS:-10}" > "$log" 2>&1; then
+        tail -40 "$log"
+        echo "fuzz target $name failed" >&2
+        exit 1
+    fi
+    grep -E '^#[0-9]+.*(INITED|DONE)|^Done|^==' "$log" || true
+done
+rm -f "$log"

@@ -385,6 +385,12 @@ enum XMLPropertyList {
                     bytes.append(0x0A)
                     position += 1
                     if !atEnd, input[position] == 0x0A { position += 1 }
+                } else if byte < 0x20 && byte != 0x09 && byte != 0x0A {
+                    throw fail("a control character XML does not allow")
+                } else if byte == 0xEF, input.count - position >= 3, input[position + 1] == 0xBF,
+                    input[position + 2] == 0xBE || input[position + 2] == 0xBF
+                {
+                    throw fail("U+FFFE or U+FFFF, which XML does not allow")
                 } else {
                     bytes.append(byte)
                     position += 1

@@ -1,0 +1,25 @@
+// SessionBenchmarks: release-mode benchmarks of SessionPipeline.
+//
+//     swift run -c release --package-path Benchmarks SessionBenchmarks [serializers]
+//
+// Prints Markdown tables; every ratio compares figures measured in the same run.
+
+import Foundation
+
+let suites: [String: () throws -> Void] = [
+    "serializers": serializerBenchmarks
+]
+
+let requested = CommandLine.arguments.dropFirst()
+let names = requested.isEmpty ? suites.keys.sorted() : Array(requested)
+var info = utsname()
+uname(&info)
+let machine = withUnsafeBytes(of: &info.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+print("## SessionBenchmarks (\(machine), \(ProcessInfo.processInfo.activeProcessorCount) cores)")
+for name in names {
+    guard let suite = suites[name] else {
+        print("unknown suite \(name); suites: \(suites.keys.sorted().joined(separator: ", "))")
+        exit(2)
+    }
+    try suite()
+}

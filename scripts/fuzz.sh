@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs one libFuzzer target for a while.
+#
+#   bash scripts/fuzz.sh --list            names the targets
+#   bash scripts/fuzz.sh NAME SECONDS      builds NAME with -sanitize=fuzzer,address and runs it
+#
+# Each target is its own product, built alone into .build-fuzz. The run starts from the committed
+# seed corpus (Fuzz/Corpus/NAME, made from the known-answer vectors) and keeps what it finds in
+# .build-fuzz/corpus/NAME; a crash is written to fuzz-artifacts/ and fails the script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+targets=(json binary plist-binary plist-xml)
+product_for() {
+    case "$1" in
+        json) echo FuzzJSON ;;
+        binary) echo FuzzBinary ;;
+        plist-binary) echo FuzzPlistBinary ;;
+        plist-xml) echo FuzzPlistXML ;;
+        *) return 1 ;;
+    esac
+}
+
+if [ "${1:-}" = "--list" ]; then
+    printf '%s\n' "${targets[@]}"
+    exit 0
+fi
+if [ $# -ne 2 ] || ! product=$(product_for "$1"); then
+    echo "usage: scripts/fuzz.sh --list | NAME SECONDS  (NAME: ${targets[*]})" >&2
+    exit 2
+fi
+name=$1
+seconds=$2
+
+source scripts/system-packages.sh
+ensure_packages "${CORE_PACKAGES[@]}"
+
+swift build -c release --product "$product" --sanitize=fuzzer --sanitize=address --scratch-path .build-fuzz \
+    2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+binary=.build-fuzz/release/$product
+[ -x "$binary" ] || { echo "build of $product failed" >&2; exit 1; }
+
+corpus=.build-fuzz/corpus/$name
+mkdir -p "$corpus" fuzz-artifacts
+echo "== fuzzing $name for ${seconds}s"
+SWIFT_BACKTRACE=enable=no "$binary" -max_total_time="$seconds" -print_final_stats=1 \
+    -artifact_prefix="fuzz-artifacts/$name-" "$corpus" "Fuzz/Corpus/$name"
