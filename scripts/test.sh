@@ -11,7 +11,7 @@ ensure_packages "${CORE_PACKAGES[@]}" python3 python3-pip
 ensure_python_module msgpack msgpack
 
 echo "== swift format lint"
-swift format lint --strict --recursive Package.swift Sources Tests Examples
+swift format lint --strict --recursive Package.swift Sources Tests Examples Fuzz Benchmarks
 
 echo "== build"
 swift build --build-tests

@@ -6,6 +6,7 @@
 import Serializers
 import SessionPipeline
 
+/// Reads one fuzz input; crashes only when a promise of the decoder is broken.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let serializer = MessagePackSerializer()

@@ -1,6 +1,6 @@
 import Foundation
-import SessionPipeline
 import Serializers
+import SessionPipeline
 
 /// Encode and decode of the reference sessions in every format, against Foundation's JSON coders
 /// on the same data, reported as ratios measured in the same run.
@@ -44,7 +44,8 @@ func serializerBenchmarks() throws {
         let foundationDecode = try measure("JSONDecoder") {
             blackHole(try decoder.decode(ReferenceSession.self, from: foundationBytes))
         }
-        results.append(("Foundation JSONEncoder/JSONDecoder (typed)", foundationEncode, foundationDecode, foundationBytes.count))
+        results.append(
+            ("Foundation JSONEncoder/JSONDecoder (typed)", foundationEncode, foundationDecode, foundationBytes.count))
         let serializationBytes = try JSONSerialization.data(withJSONObject: untyped)
         let serializationEncode = try measure("JSONSerialization write") {
             blackHole(try JSONSerialization.data(withJSONObject: untyped))
@@ -52,7 +53,11 @@ func serializerBenchmarks() throws {
         let serializationDecode = try measure("JSONSerialization read") {
             blackHole(try JSONSerialization.jsonObject(with: serializationBytes))
         }
-        results.append(("Foundation JSONSerialization (untyped)", serializationEncode, serializationDecode, serializationBytes.count))
+        results.append(
+            (
+                "Foundation JSONSerialization (untyped)", serializationEncode, serializationDecode,
+                serializationBytes.count
+            ))
 
         let roundTrip = { (entry: (String, Measurement, Measurement, Int)) in entry.1.median + entry.2.median }
         let foundation = roundTrip(results.first { $0.0.hasPrefix("Foundation JSONEncoder") }!)
@@ -74,7 +79,9 @@ func serializerBenchmarks() throws {
     }
     printTable(
         "Serializers (median µs per operation)",
-        columns: ["session", "format", "encode µs", "decode µs", "round trip µs", "speed-up vs JSONEncoder+Decoder", "bytes"],
+        columns: [
+            "session", "format", "encode µs", "decode µs", "round trip µs", "speed-up vs JSONEncoder+Decoder", "bytes",
+        ],
         rows: rows
     )
     print("")
