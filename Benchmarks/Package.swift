@@ -1,5 +1,10 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
+
+/// A path dependency's identity is its directory's name, which depends on where the repository
+/// was cloned.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
 
 // Release-mode benchmarks of SessionPipeline, kept in their own package so the library's build
 // stays free of them. Run from the repository root:
@@ -13,8 +18,8 @@ let package = Package(
         .executableTarget(
             name: "SessionBenchmarks",
             dependencies: [
-                .product(name: "SessionPipeline", package: "SessionPipeline"),
-                .product(name: "Serializers", package: "SessionPipeline"),
+                .product(name: "SessionPipeline", package: root),
+                .product(name: "Serializers", package: root),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         )

@@ -162,7 +162,7 @@ private struct JSONWriter {
         case .dictionary(let entries):
             try checkDepth(depth)
             output.append(UInt8(ascii: "{"))
-            for (index, entry) in sortedEntries(entries).enumerated() {
+            for (index, entry) in entries.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
                 appendString(entry.key.utf8.first == UInt8(ascii: "$") ? "$" + entry.key : entry.key)
                 output.append(UInt8(ascii: ":"))
@@ -357,17 +357,16 @@ struct JSONParser {
         try checkDepth(depth)
         let start = position
         position += 1
-        var entries: [String: SessionValue] = [:]
+        var entries = SessionDictionary.Builder()
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             position += 1
-            return .dictionary(entries)
+            return .dictionary([:])
         }
         var first = true
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw fail("expected a string key") }
-            let keyPosition = position
             var key = try parseString()
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw fail("expected ':'") }
@@ -381,15 +380,14 @@ struct JSONParser {
             if key.utf8.starts(with: [UInt8(ascii: "$"), UInt8(ascii: "$")]) {
                 key.removeFirst()
             }
-            guard entries.updateValue(value, forKey: key) == nil else {
-                throw fail("duplicate key", at: keyPosition)
-            }
+            entries.append(key, value)
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): position += 1
             case UInt8(ascii: "}"):
                 position += 1
-                return .dictionary(entries)
+                guard let dictionary = entries.dictionary() else { throw fail("duplicate key", at: start) }
+                return .dictionary(dictionary)
             case nil: throw fail("unterminated object")
             default: throw fail("expected ',' or '}'")
             }
@@ -611,7 +609,7 @@ struct JSONParser {
             if byte == UInt8(ascii: "\"") {
                 let raw = UnsafeRawBufferPointer(rebasing: input[start..<position])
                 position += 1
-                guard let string = String(validating: raw, as: UTF8.self) else {
+                guard let string = UTF8Text.string(raw) else {
                     throw fail("invalid UTF-8 in a string", at: start)
                 }
                 return string
@@ -627,7 +625,7 @@ struct JSONParser {
             switch byte {
             case UInt8(ascii: "\""):
                 position += 1
-                guard let string = String(validating: bytes, as: UTF8.self) else {
+                guard let string = bytes.withUnsafeBytes(UTF8Text.string) else {
                     throw fail("invalid UTF-8 in a string", at: start)
                 }
                 return string

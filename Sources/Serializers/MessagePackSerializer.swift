@@ -1,13 +1,5 @@
 public import SessionPipeline
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Session values as compact binary (tag `0x21`): MessagePack, readable by any MessagePack library
 /// in any language.
 ///
@@ -62,7 +54,7 @@ public struct MessagePackSerializer: SessionSerializer {
         var writer = MessagePackWriter(maximumDepth: maximumDepth)
         writer.output.append(Self.tag)
         try writer.write(value, depth: 0)
-        return writer.output
+        return writer.output.finish()
     }
 
     /// Reads a payload: tag `0x21` followed by one MessagePack value.
@@ -93,13 +85,12 @@ extension SessionSerializer where Self == MessagePackSerializer {
     public static var binary: MessagePackSerializer { MessagePackSerializer() }
 }
 
-private struct MessagePackWriter {
-    var output: [UInt8] = []
+private struct MessagePackWriter: ~Copyable {
+    var output = ByteWriter(capacity: 1024)
     let maximumDepth: Int
 
     init(maximumDepth: Int) {
         self.maximumDepth = maximumDepth
-        output.reserveCapacity(512)
     }
 
     mutating func write(_ value: SessionValue, depth: Int) throws {
@@ -114,20 +105,17 @@ private struct MessagePackWriter {
             let single = Float(double)
             if Double(single).bitPattern == double.bitPattern {
                 output.append(0xCA)
-                appendBigEndian(single.bitPattern)
+                output.appendBigEndian(single.bitPattern)
             } else {
                 output.append(0xCB)
-                appendBigEndian(double.bitPattern)
+                output.appendBigEndian(double.bitPattern)
             }
-        case .string(var string):
-            string.withUTF8 { utf8 in
-                writeHeader(count: utf8.count, fix: 0xA0, fixLimit: 31, eight: 0xD9, sixteen: 0xDA, thirtyTwo: 0xDB)
-                output.append(contentsOf: utf8)
-            }
+        case .string(let string):
+            writeString(string)
         case .bytes(let bytes):
             try checkCount(bytes.count)
             writeHeader(count: bytes.count, fix: nil, fixLimit: 0, eight: 0xC4, sixteen: 0xC5, thirtyTwo: 0xC6)
-            output.append(contentsOf: bytes)
+            output.append(bytes)
         case .date(let date):
             writeTimestamp(date)
         case .array(let elements):
@@ -141,10 +129,18 @@ private struct MessagePackWriter {
             try checkDepth(depth)
             try checkCount(entries.count)
             writeHeader(count: entries.count, fix: 0x80, fixLimit: 15, eight: nil, sixteen: 0xDE, thirtyTwo: 0xDF)
-            for (key, value) in sortedEntries(entries) {
-                try write(.string(key), depth: depth + 1)
-                try write(value, depth: depth + 1)
+            for entry in entries.storage {
+                writeString(entry.key)
+                try write(entry.value, depth: depth + 1)
             }
+        }
+    }
+
+    private mutating func writeString(_ string: String) {
+        var string = string
+        string.withUTF8 { utf8 in
+            writeHeader(count: utf8.count, fix: 0xA0, fixLimit: 31, eight: 0xD9, sixteen: 0xDA, thirtyTwo: 0xDB)
+            output.append(UnsafeRawBufferPointer(utf8))
         }
     }
 
@@ -158,10 +154,6 @@ private struct MessagePackWriter {
         guard count <= Int(UInt32.max) else {
             throw SessionError(.invalidValue, "MessagePack holds at most 2^32-1 elements", layer: "Binary")
         }
-    }
-
-    private mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.bigEndian) { output.append(contentsOf: $0) }
     }
 
     private mutating func writeHeader(
@@ -179,10 +171,10 @@ private struct MessagePackWriter {
             output.append(UInt8(count))
         } else if count <= 0xFFFF {
             output.append(sixteen)
-            appendBigEndian(UInt16(count))
+            output.appendBigEndian(UInt16(count))
         } else {
             output.append(thirtyTwo)
-            appendBigEndian(UInt32(count))
+            output.appendBigEndian(UInt32(count))
         }
     }
 
@@ -195,13 +187,13 @@ private struct MessagePackWriter {
                 output.append(UInt8(int))
             case 0...0xFFFF:
                 output.append(0xCD)
-                appendBigEndian(UInt16(int))
+                output.appendBigEndian(UInt16(int))
             case 0...0xFFFF_FFFF:
                 output.append(0xCE)
-                appendBigEndian(UInt32(int))
+                output.appendBigEndian(UInt32(int))
             default:
                 output.append(0xCF)
-                appendBigEndian(UInt64(int))
+                output.appendBigEndian(UInt64(int))
             }
         } else {
             switch int {
@@ -211,13 +203,13 @@ private struct MessagePackWriter {
                 output.append(UInt8(bitPattern: Int8(int)))
             case -0x8000 ... -1:
                 output.append(0xD1)
-                appendBigEndian(Int16(int))
+                output.appendBigEndian(Int16(int))
             case -0x8000_0000 ... -1:
                 output.append(0xD2)
-                appendBigEndian(Int32(int))
+                output.appendBigEndian(Int32(int))
             default:
                 output.append(0xD3)
-                appendBigEndian(int)
+                output.appendBigEndian(int)
             }
         }
     }
@@ -226,43 +218,21 @@ private struct MessagePackWriter {
         let seconds = date.secondsSince1970
         let nanoseconds = UInt32(date.microsecondOfSecond * 1000)
         if nanoseconds == 0 && (0...0xFFFF_FFFF).contains(seconds) {
-            output.append(contentsOf: [0xD6, 0xFF])
-            appendBigEndian(UInt32(seconds))
+            output.append(0xD6)
+            output.append(0xFF)
+            output.appendBigEndian(UInt32(seconds))
         } else if (0..<(1 << 34)).contains(seconds) {
-            output.append(contentsOf: [0xD7, 0xFF])
-            appendBigEndian(UInt64(nanoseconds) << 34 | UInt64(seconds))
+            output.append(0xD7)
+            output.append(0xFF)
+            output.appendBigEndian(UInt64(nanoseconds) << 34 | UInt64(seconds))
         } else {
-            output.append(contentsOf: [0xC7, 12, 0xFF])
-            appendBigEndian(nanoseconds)
-            appendBigEndian(seconds)
+            output.append(0xC7)
+            output.append(12)
+            output.append(0xFF)
+            output.appendBigEndian(nanoseconds)
+            output.appendBigEndian(seconds)
         }
     }
-}
-
-/// Dictionary entries in the canonical order: by the UTF-8 bytes of their keys.
-func sortedEntries(_ entries: [String: SessionValue]) -> [(key: String, value: SessionValue)] {
-    if entries.count < 2 {
-        return Array(entries)
-    }
-    return entries.sorted { utf8Precedes($0.key, $1.key) }
-}
-
-/// Whether `a` comes before `b` in the order of their UTF-8 bytes.
-func utf8Precedes(_ a: String, _ b: String) -> Bool {
-    let result = a.utf8.withContiguousStorageIfAvailable { a in
-        b.utf8.withContiguousStorageIfAvailable { b in
-            let common = min(a.count, b.count)
-            if common > 0 {
-                let order = memcmp(a.baseAddress!, b.baseAddress!, common)
-                if order != 0 { return order < 0 }
-            }
-            return a.count < b.count
-        }
-    }
-    if let result, let result {
-        return result
-    }
-    return a.utf8.lexicographicallyPrecedes(b.utf8)
 }
 
 struct MessagePackReader {
@@ -274,6 +244,13 @@ struct MessagePackReader {
     let input: UnsafeRawBufferPointer
     var position: Int
     let maximumDepth: Int
+    var strings = StringCache()
+
+    init(input: UnsafeRawBufferPointer, position: Int, maximumDepth: Int) {
+        self.input = input
+        self.position = position
+        self.maximumDepth = maximumDepth
+    }
 
     private func fail(_ reason: String, at position: Int? = nil) -> Failure {
         Failure(position: position ?? self.position, reason: reason)
@@ -307,8 +284,8 @@ struct MessagePackReader {
 
     private mutating func string(count: Int) throws -> String {
         let start = position
-        let bytes = try take(count)
-        guard let string = String(validating: bytes, as: UTF8.self) else {
+        _ = try take(count)
+        guard let string = UTF8Text.string(UnsafeRawBufferPointer(rebasing: input[start..<(start + count)])) else {
             throw fail("invalid UTF-8 in a string", at: start)
         }
         return string
@@ -382,23 +359,42 @@ struct MessagePackReader {
     private mutating func readMap(count: Int, depth: Int, start: Int) throws -> SessionValue {
         guard depth < maximumDepth else { throw fail("nesting deeper than \(maximumDepth) levels", at: start) }
         try checkCount(count, minimum: 2)
-        var entries: [String: SessionValue] = [:]
-        entries.reserveCapacity(count)
+        var entries = SessionDictionary.Builder(capacity: count)
+        var previousKey: Range<Int>?
         for _ in 0..<count {
             let keyStart = position
             let head = try byte()
-            let key: String
+            let length: Int
             switch head {
-            case 0xA0...0xBF: key = try string(count: Int(head & 0x1F))
-            case 0xD9: key = try string(count: Int(try byte()))
-            case 0xDA: key = try string(count: Int(try bigEndian(UInt16.self)))
-            case 0xDB: key = try string(count: Int(try bigEndian(UInt32.self)))
+            case 0xA0...0xBF: length = Int(head & 0x1F)
+            case 0xD9: length = Int(try byte())
+            case 0xDA: length = Int(try bigEndian(UInt16.self))
+            case 0xDB: length = Int(try bigEndian(UInt32.self))
             default: throw fail("a map key that is not a string", at: keyStart)
             }
-            let value = try readValue(depth: depth + 1)
-            guard entries.updateValue(value, forKey: key) == nil else { throw fail("duplicate key", at: keyStart) }
+            let keyOffset = position
+            _ = try take(length)
+            guard let key = strings.string(at: keyOffset, count: length, in: input) else {
+                throw fail("invalid UTF-8 in a key", at: keyOffset)
+            }
+            let keyRange = keyOffset..<(keyOffset + length)
+            let order = previousKey.map { compareBytes($0, keyRange) }
+            previousKey = keyRange
+            entries.append(key, try readValue(depth: depth + 1), order: order)
         }
-        return .dictionary(entries)
+        guard let dictionary = entries.dictionary() else { throw fail("duplicate key", at: start) }
+        return .dictionary(dictionary)
+    }
+
+    /// Orders two ranges of the input by their bytes, as ``UTF8Text/compare(_:_:)`` orders strings.
+    private func compareBytes(_ a: Range<Int>, _ b: Range<Int>) -> Int {
+        let common = min(a.count, b.count)
+        for index in 0..<common {
+            let x = input[a.lowerBound + index]
+            let y = input[b.lowerBound + index]
+            if x != y { return x < y ? -1 : 1 }
+        }
+        return a.count - b.count
     }
 
     private mutating func readExtension(length: Int, start: Int) throws -> SessionValue {

@@ -207,7 +207,7 @@ indirect enum PropertyListNode: Equatable {
             try checkDepth()
             var nodes: [(String, PropertyListNode)] = []
             nodes.reserveCapacity(entries.count)
-            for (key, value) in sortedEntries(entries) {
+            for (key, value) in entries {
                 if format == .xml && !XMLPropertyList.canHold(key) {
                     throw SessionError(
                         .invalidValue,
@@ -235,18 +235,16 @@ indirect enum PropertyListNode: Equatable {
             if entries.count == 1, let tagged = try Self.tagged(entries[0]) {
                 return tagged
             }
-            var values: [String: SessionValue] = [:]
-            values.reserveCapacity(entries.count)
+            var values = SessionDictionary.Builder(capacity: entries.count)
             for (key, node) in entries {
                 var key = key
                 if key.utf8.starts(with: [UInt8(ascii: "$"), UInt8(ascii: "$")]) {
                     key.removeFirst()
                 }
-                guard values.updateValue(try node.sessionValue(), forKey: key) == nil else {
-                    throw PropertyListFailure("duplicate key")
-                }
+                values.append(key, try node.sessionValue())
             }
-            return .dictionary(values)
+            guard let dictionary = values.dictionary() else { throw PropertyListFailure("duplicate key") }
+            return .dictionary(dictionary)
         }
     }
 
@@ -257,7 +255,7 @@ indirect enum PropertyListNode: Equatable {
         case ("$date", .integer(let micros)):
             return .date(SessionDate(microsecondsSince1970: micros))
         case ("$string", .data(let bytes)):
-            guard let string = String(validating: bytes, as: UTF8.self) else {
+            guard let string = bytes.withUnsafeBytes(UTF8Text.string) else {
                 throw PropertyListFailure("invalid UTF-8 in a $string value")
             }
             return .string(string)

@@ -137,7 +137,7 @@ enum XMLPropertyList {
     // MARK: Reading
 
     static func read(_ input: UnsafeRawBufferPointer, maximumDepth: Int) throws -> PropertyListNode {
-        guard String(validating: input, as: UTF8.self) != nil else {
+        guard UTF8Text.isValid(input.bindMemory(to: UInt8.self)) else {
             throw PropertyListFailure("the document is not valid UTF-8")
         }
         var parser = Parser(input: input, maximumDepth: maximumDepth)

@@ -158,7 +158,7 @@ extension SessionValue: ConformanceValue {
             return .array((0..<count).map { _ in random(using: &generator, kinds: kinds, depth: depth + 1) })
         case .dictionary:
             let count = Int.random(in: 0...5, using: &generator)
-            var entries: [String: SessionValue] = [:]
+            var entries = SessionDictionary()
             for _ in 0..<count {
                 let key = ["user", "$bytes", "cart", "é", "", "x\(Int.random(in: 0...99, using: &generator))"]
                     .randomElement(using: &generator)!

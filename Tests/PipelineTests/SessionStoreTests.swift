@@ -51,7 +51,11 @@ struct SessionStoreTests {
             .namespaced("shop")
             .serialized(.json)
             .driver(MemoryDriver<[UInt8]>(clock: ManualClock()))
-        #expect(store.layerNames == ["namespace(shop)", "serialized(json; reads json)", "MemoryDriver<Array<UInt8>>"])
+        #expect(
+            store.layerNames == [
+                "namespace(shop)", "serialized(json; reads json, binary, plist-binary, plist-xml)",
+                "MemoryDriver<Array<UInt8>>",
+            ])
     }
 
     @Test func keysAreListedThroughTheWholePipeline() async throws {

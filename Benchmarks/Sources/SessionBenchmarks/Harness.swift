@@ -17,29 +17,45 @@ struct Measurement {
     var microseconds: String { String(format: "%.2f", median / 1000) }
 }
 
-/// Measures `body`: calibrates a sample to about 10 ms, then takes `samples` samples and reports
-/// the median and the fastest, per operation.
-func measure(_ name: String, samples: Int = 21, _ body: () throws -> Void) rethrows -> Measurement {
+/// One operation to time.
+struct Case {
+    let name: String
+    let body: () throws -> Void
+}
+
+/// Times `cases` interleaved: each round takes one sample of about 10 ms of every case in turn, so a
+/// slow moment of a noisy machine touches all of them alike; the result per case is the median and
+/// the fastest of its samples, per operation. Ratios between cases are best computed from these
+/// medians of one call.
+func measure(_ cases: [Case], rounds: Int = 25) throws -> [Measurement] {
     let clock = ContinuousClock()
-    // Warm up and calibrate.
-    var iterations = 1
-    while true {
-        let start = clock.now
-        for _ in 0..<iterations { try body() }
-        let elapsed = clock.now - start
-        if elapsed > .milliseconds(10) || iterations >= 1 << 24 { break }
-        iterations *= 2
+    func nanoseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) / 1e9
     }
-    var perOperation: [Double] = []
-    for _ in 0..<samples {
-        let start = clock.now
-        for _ in 0..<iterations { try body() }
-        let elapsed = clock.now - start
-        let nanoseconds = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
-        perOperation.append(nanoseconds / Double(iterations))
+    // Warm up and calibrate each case to about 10 ms a sample.
+    var iterations: [Int] = []
+    for entry in cases {
+        var count = 1
+        while true {
+            let start = clock.now
+            for _ in 0..<count { try entry.body() }
+            if clock.now - start > .milliseconds(10) || count >= 1 << 24 { break }
+            count *= 2
+        }
+        iterations.append(count)
     }
-    perOperation.sort()
-    return Measurement(name: name, median: perOperation[samples / 2], fastest: perOperation[0])
+    var samples = [[Double]](repeating: [], count: cases.count)
+    for _ in 0..<rounds {
+        for (index, entry) in cases.enumerated() {
+            let start = clock.now
+            for _ in 0..<iterations[index] { try entry.body() }
+            samples[index].append(nanoseconds(clock.now - start) / Double(iterations[index]))
+        }
+    }
+    return zip(cases, samples).map { entry, values in
+        let sorted = values.sorted()
+        return Measurement(name: entry.name, median: sorted[sorted.count / 2], fastest: sorted[0])
+    }
 }
 
 /// Prints a Markdown table of measurements.

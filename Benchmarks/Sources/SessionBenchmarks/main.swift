@@ -10,6 +10,12 @@ let suites: [String: () throws -> Void] = [
     "serializers": serializerBenchmarks
 ]
 
+// `profile FORMAT encode|decode SESSION SECONDS` repeats one operation, for `perf record`.
+if CommandLine.arguments.dropFirst().first == "profile" {
+    try profileSerializer(Array(CommandLine.arguments.dropFirst(2)))
+    exit(0)
+}
+
 let requested = CommandLine.arguments.dropFirst()
 let names = requested.isEmpty ? suites.keys.sorted() : Array(requested)
 var info = utsname()

@@ -97,7 +97,9 @@ enum RecordFile {
                 guard key.rawValue.utf8.elementsEqual(keyBytes) else { return .failure(.keyMismatch) }
                 storedKey = key
             } else {
-                guard let text = String(validating: keyBytes, as: UTF8.self), let parsed = try? SessionKey(text) else {
+                guard let text = UTF8Text.string(UnsafeRawBufferPointer(rebasing: keyBytes)),
+                    let parsed = try? SessionKey(text)
+                else {
                     return .failure(.notARecord)
                 }
                 storedKey = parsed
@@ -115,7 +117,7 @@ enum RecordFile {
     static func key(fromPrefix raw: UnsafeRawBufferPointer) -> SessionKey? {
         guard let header = header(raw), raw.count >= headerLength + header.keyLength else { return nil }
         let keyBytes = raw[headerLength..<(headerLength + header.keyLength)]
-        guard let text = String(validating: keyBytes, as: UTF8.self) else { return nil }
+        guard let text = UTF8Text.string(UnsafeRawBufferPointer(rebasing: keyBytes)) else { return nil }
         return try? SessionKey(text)
     }
 }

@@ -38,8 +38,8 @@ public enum SessionValue: Sendable {
     case date(SessionDate)
     /// An ordered list of values.
     case array([SessionValue])
-    /// String keys to values.
-    case dictionary([String: SessionValue])
+    /// String keys to values, kept in key order.
+    case dictionary(SessionDictionary)
 
     /// The kind of this value, without its contents.
     public var kind: Kind {
@@ -223,7 +223,7 @@ extension SessionValue {
     }
 
     /// The entries, if this is a ``dictionary(_:)``.
-    public var dictionaryValue: [String: SessionValue]? {
+    public var dictionaryValue: SessionDictionary? {
         if case .dictionary(let value) = self { value } else { nil }
     }
 
@@ -234,7 +234,7 @@ extension SessionValue {
         case .array(let elements):
             for element in elements { kinds.formUnion(element.kindsUsed) }
         case .dictionary(let entries):
-            for value in entries.values { kinds.formUnion(value.kindsUsed) }
+            for entry in entries { kinds.formUnion(entry.value.kindsUsed) }
         default:
             break
         }
@@ -280,7 +280,11 @@ extension SessionValue: ExpressibleByArrayLiteral {
 extension SessionValue: ExpressibleByDictionaryLiteral {
     /// Creates a ``dictionary(_:)`` value. A repeated key keeps its last value.
     public init(dictionaryLiteral elements: (String, SessionValue)...) {
-        self = .dictionary(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+        var builder = SessionDictionary.Builder(capacity: elements.count, keepingLastOfRepeatedKeys: true)
+        for (key, value) in elements {
+            builder.append(key, value)
+        }
+        self = .dictionary(builder.dictionary()!)
     }
 }
 
@@ -296,9 +300,7 @@ extension SessionValue: CustomStringConvertible {
         case .bytes(let value): return "<\(value.count) bytes>"
         case .date(let value): return value.description
         case .array(let value): return "[" + value.map(\.description).joined(separator: ", ") + "]"
-        case .dictionary(let value):
-            let entries = value.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }
-            return "{" + entries.joined(separator: ", ") + "}"
+        case .dictionary(let value): return value.description
         }
     }
 }
@@ -317,7 +319,7 @@ extension SessionValue: Codable {
         case .bytes(let value): try container.encode(Data(value))
         case .date(let value): try container.encode(value.date)
         case .array(let value): try container.encode(value)
-        case .dictionary(let value): try container.encode(value)
+        case .dictionary(let value): try container.encode(value.dictionary)
         }
     }
 
@@ -338,7 +340,7 @@ extension SessionValue: Codable {
         } else if let value = try? container.decode([SessionValue].self) {
             self = .array(value)
         } else {
-            self = .dictionary(try container.decode([String: SessionValue].self))
+            self = .dictionary(SessionDictionary(try container.decode([String: SessionValue].self)))
         }
     }
 }

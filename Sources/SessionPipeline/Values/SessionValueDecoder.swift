@@ -123,7 +123,7 @@ private struct NodeDecoder: Decoder {
             guard case .dictionary(let entries) = value else {
                 throw mismatch(SessionDictionary.self, value, codingPath)
             }
-            return SessionDictionary(entries) as! T
+            return entries as! T
         case is SessionDate.Type:
             guard case .date(let date) = value else { throw mismatch(SessionDate.self, value, codingPath) }
             return date as! T
@@ -164,7 +164,7 @@ private struct NodeDecoder: Decoder {
 }
 
 private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    let entries: [String: SessionValue]
+    let entries: SessionDictionary
     let codingPath: [any CodingKey]
 
     var allKeys: [Key] { entries.keys.compactMap { Key(stringValue: $0) } }

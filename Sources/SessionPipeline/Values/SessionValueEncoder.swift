@@ -65,7 +65,7 @@ private final class EncodingNode {
             for (key, child) in children {
                 entries[key] = child.resolve() ?? .dictionary([:])
             }
-            return .dictionary(entries)
+            return .dictionary(SessionDictionary(entries))
         case .unkeyed(let children):
             return .array(children.map { $0.resolve() ?? .dictionary([:]) })
         }

@@ -1,0 +1,104 @@
+/// A growable byte buffer for writers on the hot path: appends are a bounds check and a store,
+/// with none of the uniqueness checks an `Array` append makes.
+///
+/// It owns its memory (non-copyable, freed on deinit); ``finish()`` hands the bytes over as an
+/// array.
+package struct ByteWriter: ~Copyable {
+    @usableFromInline var base: UnsafeMutablePointer<UInt8>
+    @usableFromInline var capacity: Int
+    /// The number of bytes written.
+    package private(set) var count: Int
+
+    /// Creates an empty buffer with room for `capacity` bytes.
+    package init(capacity: Int = 1024) {
+        self.capacity = max(capacity, 16)
+        self.base = .allocate(capacity: self.capacity)
+        self.count = 0
+    }
+
+    deinit {
+        base.deallocate()
+    }
+
+    @usableFromInline
+    mutating func grow(toHold extra: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < count + extra {
+            newCapacity *= 2
+        }
+        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBase.update(from: base, count: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    /// Makes sure `extra` more bytes fit without growing.
+    @inlinable
+    package mutating func reserve(_ extra: Int) {
+        if count + extra > capacity {
+            grow(toHold: extra)
+        }
+    }
+
+    /// Appends one byte.
+    @inlinable
+    package mutating func append(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count += 1
+    }
+
+    /// Appends bytes.
+    @inlinable
+    package mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        reserve(bytes.count)
+        UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    /// Appends the bytes of an array.
+    @inlinable
+    package mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    /// Appends the UTF-8 bytes of a string.
+    @inlinable
+    package mutating func append(utf8 string: String) {
+        var string = string
+        string.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Appends the bytes of a static string.
+    @inlinable
+    package mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { append(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Appends `value` in big-endian byte order.
+    @inlinable
+    package mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
+        reserve(MemoryLayout<T>.size)
+        UnsafeMutableRawPointer(base + count).storeBytes(of: value.bigEndian, as: T.self)
+        count += MemoryLayout<T>.size
+    }
+
+    /// Writes directly into `length` reserved bytes; `body` returns how many it wrote.
+    @inlinable
+    package mutating func write(upTo length: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        reserve(length)
+        count += body(base + count)
+    }
+
+    /// The bytes written, as an array; the writer is consumed.
+    package consuming func finish() -> [UInt8] {
+        let count = self.count
+        let base = self.base
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            buffer.baseAddress?.update(from: base, count: count)
+            initialized = count
+        }
+    }
+}
