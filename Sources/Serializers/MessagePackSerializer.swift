@@ -122,16 +122,20 @@ private struct MessagePackWriter: ~Copyable {
             try checkDepth(depth)
             try checkCount(elements.count)
             writeHeader(count: elements.count, fix: 0x90, fixLimit: 15, eight: nil, sixteen: 0xDC, thirtyTwo: 0xDD)
-            for element in elements {
-                try write(element, depth: depth + 1)
+            try elements.withUnsafeBufferPointer { elements in
+                for index in elements.indices {
+                    try write(elements[index], depth: depth + 1)
+                }
             }
         case .dictionary(let entries):
             try checkDepth(depth)
             try checkCount(entries.count)
             writeHeader(count: entries.count, fix: 0x80, fixLimit: 15, eight: nil, sixteen: 0xDE, thirtyTwo: 0xDF)
-            for entry in entries.storage {
-                writeString(entry.key)
-                try write(entry.value, depth: depth + 1)
+            try entries.storage.withUnsafeBufferPointer { entries in
+                for index in entries.indices {
+                    writeString(entries[index].key)
+                    try write(entries[index].value, depth: depth + 1)
+                }
             }
         }
     }

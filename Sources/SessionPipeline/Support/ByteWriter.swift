@@ -34,7 +34,7 @@ package struct ByteWriter: ~Copyable {
     }
 
     /// Makes sure `extra` more bytes fit without growing.
-    @inlinable
+    @inlinable @inline(__always)
     package mutating func reserve(_ extra: Int) {
         if count + extra > capacity {
             grow(toHold: extra)
@@ -42,7 +42,7 @@ package struct ByteWriter: ~Copyable {
     }
 
     /// Appends one byte.
-    @inlinable
+    @inlinable @inline(__always)
     package mutating func append(_ byte: UInt8) {
         reserve(1)
         base[count] = byte
@@ -50,7 +50,7 @@ package struct ByteWriter: ~Copyable {
     }
 
     /// Appends bytes.
-    @inlinable
+    @inlinable @inline(__always)
     package mutating func append(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
         reserve(bytes.count)
@@ -59,26 +59,26 @@ package struct ByteWriter: ~Copyable {
     }
 
     /// Appends the bytes of an array.
-    @inlinable
+    @inlinable @inline(__always)
     package mutating func append(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { append($0) }
     }
 
     /// Appends the UTF-8 bytes of a string.
-    @inlinable
+    @inlinable @inline(__always)
     package mutating func append(utf8 string: String) {
         var string = string
         string.withUTF8 { append(UnsafeRawBufferPointer($0)) }
     }
 
     /// Appends the bytes of a static string.
-    @inlinable
+    @inlinable @inline(__always)
     package mutating func append(_ text: StaticString) {
         text.withUTF8Buffer { append(UnsafeRawBufferPointer($0)) }
     }
 
     /// Appends `value` in big-endian byte order.
-    @inlinable
+    @inlinable @inline(__always)
     package mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
         reserve(MemoryLayout<T>.size)
         UnsafeMutableRawPointer(base + count).storeBytes(of: value.bigEndian, as: T.self)
@@ -86,7 +86,7 @@ package struct ByteWriter: ~Copyable {
     }
 
     /// Writes directly into `length` reserved bytes; `body` returns how many it wrote.
-    @inlinable
+    @inlinable @inline(__always)
     package mutating func write(upTo length: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
         reserve(length)
         count += body(base + count)
