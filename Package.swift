@@ -31,11 +31,16 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
+        ),
 
         // The core: values, keys, store protocols, pipeline composition, drivers and layers.
         .target(
             name: "SessionPipeline",
-            dependencies: ["CSodium", "CZlib"],
+            dependencies: ["CSodium", "CZlib", "CZstd"],
             swiftSettings: swiftSettings
         ),
         // JSON, property-list and compact binary serializers.
@@ -85,16 +90,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // A child process for the file driver's crash and multi-process tests.
+        // A child process for tests that need one: file-driver crashes and contention, descriptor
+        // counts, decompression bombs measured in a fresh process.
         .executableTarget(
-            name: "FileDriverWorker",
-            dependencies: ["SessionPipeline"],
-            path: "Tests/FileDriverWorker",
+            name: "TestWorker",
+            dependencies: ["SessionPipeline", "CZlib", "CZstd"],
+            path: "Tests/TestWorker",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SessionPipelineTests",
-            dependencies: ["SessionPipeline", "SessionPipelineTesting", "FileDriverWorker"],
+            dependencies: ["SessionPipeline", "SessionPipelineTesting", "TestWorker"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -2,14 +2,14 @@ import Foundation
 import SessionPipeline
 import Testing
 
-/// A running `FileDriverWorker` whose standard output is read line by line.
+/// A running `TestWorker` whose standard output is read line by line.
 final class Worker {
     let process = Process()
     private let output = Pipe()
     private var buffer: [UInt8] = []
 
     init(_ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: productsDirectory() + "/FileDriverWorker")
+        process.executableURL = URL(fileURLWithPath: productsDirectory() + "/TestWorker")
         process.arguments = arguments
         process.standardOutput = output
         try process.run()

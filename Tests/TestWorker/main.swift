@@ -1,0 +1,194 @@
+// A child process for the file driver's crash and multi-process tests.
+//
+//   TestWorker crash ROOT FIRST
+//       Writes values FIRST, FIRST+1, … to eight keys in turn, with fsync, for ever. After each
+//       temporary file is written and before it is renamed it prints "W" and pauses 20 ms, so
+//       a test that kills it on that line kills it inside the write-to-rename window. After each
+//       acknowledged write it prints "A <n>".
+//
+//   TestWorker descriptors ROOT
+//       Counts its open file descriptors, runs 500 mixed operations (reads of missing and corrupt
+//       records included), counts again, and prints "fds BEFORE AFTER".
+//
+//   TestWorker bomb-make deflate|zstd GIGABYTES DECLARED_MIB PATH
+//       Writes to PATH a compression frame that declares DECLARED_MIB mebibytes but whose stream
+//       inflates to GIGABYTES gibibytes of zeros, streaming, without holding them in memory.
+//
+//   TestWorker bomb-open PATH
+//       In a fresh process, hands the frame at PATH to the compression layer (default limit) and
+//       prints "refused CODE" or "accepted", then "rss BEFORE_KIB AFTER_KIB": the peak resident
+//       memory before and after decompressing.
+//
+//   TestWorker contend ROOT WRITER COUNT
+//       Writes COUNT large values to four shared keys without fsync, each value filled with one
+//       pattern derived from WRITER and its sequence number, so a torn or mixed file is visible.
+
+import CZlib
+import CZstd
+@_spi(Testing) import SessionPipeline
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+func say(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+}
+
+/// The payload for value `n`: `n` as 8 bytes, repeated to `size` bytes.
+func payload(_ n: UInt64, size: Int) -> [UInt8] {
+    let word = withUnsafeBytes(of: n.bigEndian) { Array($0) }
+    return (0..<size).map { word[$0 % 8] }
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 3 else {
+    say("usage: TestWorker crash ROOT FIRST | contend ROOT WRITER COUNT")
+    exit(2)
+}
+let root = arguments[2]
+
+switch arguments[1] {
+case "crash":
+    let first = UInt64(arguments[3])!
+    var configuration = FileDriver.Configuration(durability: .fsync, removeStaleTemporaryFilesOnOpen: false)
+    configuration.afterTemporaryFileWritten = { _ in
+        say("W")
+        usleep(20_000)
+    }
+    let driver = try FileDriver(root: root, configuration: configuration)
+    var n = first
+    while true {
+        let key = try SessionKey("session:crash-\(n % 8)")
+        try await driver.set(key, to: Record(payload(n, size: 2048)))
+        say("A \(n)")
+        n += 1
+    }
+case "contend":
+    let writer = UInt64(arguments[3])!
+    let count = Int(arguments[4])!
+    let driver = try FileDriver(
+        root: root,
+        configuration: FileDriver.Configuration(durability: .none, removeStaleTemporaryFilesOnOpen: false)
+    )
+    for sequence in 0..<count {
+        let key = try SessionKey("session:shared-\(sequence % 4)")
+        let n = writer << 32 | UInt64(sequence)
+        try await driver.set(key, to: Record(payload(n, size: 64 * 1024 + Int(writer) * 1000)))
+    }
+    say("done \(writer)")
+case "bomb-make":
+    let codec = arguments[2]
+    let total = Int(arguments[3])! << 30
+    let declared = Int(arguments[4])! << 20
+    let path = arguments[5]
+    let chunk = [UInt8](repeating: 0, count: 1 << 20)
+    var stream: [UInt8] = []
+    if codec == "deflate" {
+        var z = z_stream()
+        precondition(deflateInit_(&z, 9, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK)
+        var output = [UInt8](repeating: 0, count: 1 << 16)
+        var fed = 0
+        while true {
+            let last = fed + chunk.count >= total
+            chunk.withUnsafeBytes { input in
+                z.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                z.avail_in = UInt32(chunk.count)
+                repeat {
+                    output.withUnsafeMutableBytes { out in
+                        z.next_out = out.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                        z.avail_out = UInt32(out.count)
+                        _ = deflate(&z, last ? Z_FINISH : Z_NO_FLUSH)
+                        stream.append(contentsOf: out.prefix(out.count - Int(z.avail_out)))
+                    }
+                } while z.avail_out == 0
+            }
+            fed += chunk.count
+            if last { break }
+        }
+        deflateEnd(&z)
+    } else {
+        let context = ZSTD_createCCtx()!
+        ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, 3)
+        var output = [UInt8](repeating: 0, count: 1 << 16)
+        var fed = 0
+        while fed < total {
+            let last = fed + chunk.count >= total
+            chunk.withUnsafeBytes { input in
+                var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
+                var remaining = 0
+                repeat {
+                    output.withUnsafeMutableBytes { out in
+                        var target = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
+                        remaining = ZSTD_compressStream2(context, &target, &source, last ? ZSTD_e_end : ZSTD_e_continue)
+                        precondition(ZSTD_isError(remaining) == 0)
+                        stream.append(contentsOf: out.prefix(target.pos))
+                    }
+                } while source.pos < source.size || (last && remaining != 0)
+            }
+            fed += chunk.count
+        }
+        ZSTD_freeCCtx(context)
+    }
+    let frame =
+        [codec == "deflate" ? Compression.deflateTag : Compression.zstdTag]
+        + withUnsafeBytes(of: UInt32(declared).bigEndian) { Array($0) } + stream
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    _ = frame.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+    say("frame \(frame.count)")
+case "bomb-open":
+    func peakResidentKiB() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss
+    }
+    let fd = open(root, O_RDONLY)
+    var frame = [UInt8](repeating: 0, count: Int(lseek(fd, 0, SEEK_END)))
+    _ = frame.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+    close(fd)
+    let before = peakResidentKiB()
+    do {
+        _ = try Compression(.zstd()).decompress(frame)
+        say("accepted")
+    } catch let error as SessionError {
+        say("refused \(error.code)")
+    }
+    say("rss \(before) \(peakResidentKiB())")
+case "descriptors":
+    func openDescriptors() -> Int {
+        guard let directory = opendir("/proc/self/fd") else { return -1 }
+        defer { closedir(directory) }
+        var count = 0
+        while readdir(directory) != nil { count += 1 }
+        return count
+    }
+    let driver = try FileDriver(root: root, configuration: FileDriver.Configuration(durability: .fsync))
+    // One operation first, so the Dispatch worker pool's own descriptors exist before counting.
+    _ = try await driver.get(try SessionKey("session:warm-up"))
+    let before = openDescriptors()
+    for index in 0..<100 {
+        let key = try SessionKey("session:fd-\(index % 10)")
+        try await driver.set(key, to: Record(payload(UInt64(index), size: 100), expires: nil))
+        _ = try await driver.get(key)
+        _ = try await driver.get(try SessionKey("session:missing-\(index)"))
+        _ = try await driver.touch(key, expires: nil)
+        _ = try await driver.compareAndSwap(key, expecting: nil, with: Record([1]))
+    }
+    let corrupt = try SessionKey("session:corrupt")
+    try await driver.set(corrupt, to: Record([1, 2, 3]))
+    for try await _ in driver.keys() {}
+    _ = try await driver.deleteExpired()
+    let fd = open(driver.filePath(for: corrupt), O_WRONLY | O_TRUNC)
+    close(fd)
+    for _ in 0..<10 {
+        _ = try? await driver.get(corrupt)
+    }
+    say("fds \(before) \(openDescriptors())")
+default:
+    say("unknown mode \(arguments[1])")
+    exit(2)
+}
