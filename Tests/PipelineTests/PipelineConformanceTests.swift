@@ -15,6 +15,16 @@ func fileDriver(_ clock: ManualClock) throws -> FileDriver {
     try FileDriver(root: try freshDirectory(), configuration: .init(durability: .none), clock: clock)
 }
 
+/// A ring with a primary key and an older one, shared by the stacks.
+let testKeys: KeyRing = {
+    do {
+        return try KeyRing(
+            primary: .init(id: 2, key: SecretKey.random()), older: [.init(id: 1, key: SecretKey.random())])
+    } catch {
+        fatalError("\(error)")
+    }
+}()
+
 /// A user's format that cannot hold null, to exercise refusal at write time.
 struct NoNullFormat: SessionSerializer {
     var tag: UInt8 { 0x40 }
@@ -54,6 +64,23 @@ struct ValueStack: CustomTestStringConvertible, Sendable {
         ValueStack(name: "namespace over a memory store of values") { clock in
             try SessionStore.pipeline().namespaced("n").driver(MemoryDriver<SessionValue>(clock: clock))
         },
+        ValueStack(name: "json, zstd, encrypted over file") { clock in
+            try SessionStore.pipeline().serialized(.json).compressed(.zstd(), threshold: 64).encrypted(with: testKeys)
+                .driver(fileDriver(clock))
+        },
+        ValueStack(name: "binary, deflate, signed over memory") { clock in
+            try SessionStore.pipeline().serialized(.binary).compressed(.deflate(), threshold: 64).signed(with: testKeys)
+                .driver(MemoryDriver<[UInt8]>(clock: clock))
+        },
+        ValueStack(name: "namespace, binary, zstd, encrypted (lazy rotation) over memory") { clock in
+            try SessionStore.pipeline().namespaced("app").serialized(.binary).compressed(.zstd(), threshold: 0)
+                .encrypted(with: testKeys, configuration: .init(resealOnRead: true))
+                .driver(MemoryDriver<[UInt8]>(clock: clock))
+        },
+        ValueStack(name: "plist-xml, signed, encrypted over file") { clock in
+            try SessionStore.pipeline().serialized(.propertyListXML).signed(with: testKeys).encrypted(with: testKeys)
+                .driver(fileDriver(clock))
+        },
         ValueStack(name: "a format without null, over file") { clock in
             try SessionStore.pipeline().serialized(writing: NoNullFormat(), reading: [JSONSerializer()])
                 .driver(fileDriver(clock))
@@ -69,6 +96,29 @@ struct ByteStack: CustomTestStringConvertible, Sendable {
     var testDescription: String { name }
 
     static let all: [ByteStack] = [
+        ByteStack(name: "encrypted over memory") { clock in
+            try Pipeline<[UInt8], [UInt8]>().encrypted(with: testKeys).store(over: MemoryDriver<[UInt8]>(clock: clock))
+        },
+        ByteStack(name: "encrypted over file") { clock in
+            try Pipeline<[UInt8], [UInt8]>().encrypted(with: testKeys).store(over: fileDriver(clock))
+        },
+        ByteStack(name: "signed over memory") { clock in
+            try Pipeline<[UInt8], [UInt8]>().signed(with: testKeys).store(over: MemoryDriver<[UInt8]>(clock: clock))
+        },
+        ByteStack(name: "signed over file") { clock in
+            try Pipeline<[UInt8], [UInt8]>().signed(with: testKeys).store(over: fileDriver(clock))
+        },
+        ByteStack(name: "zstd over memory") { clock in
+            try Pipeline<[UInt8], [UInt8]>().compressed(.zstd(), threshold: 0).store(
+                over: MemoryDriver<[UInt8]>(clock: clock))
+        },
+        ByteStack(name: "deflate over file") { clock in
+            try Pipeline<[UInt8], [UInt8]>().compressed(.deflate(), threshold: 0).store(over: fileDriver(clock))
+        },
+        ByteStack(name: "zstd, signed, encrypted over file") { clock in
+            try Pipeline<[UInt8], [UInt8]>().compressed(.zstd()).signed(with: testKeys).encrypted(with: testKeys)
+                .store(over: fileDriver(clock))
+        },
         ByteStack(name: "namespace over memory") { clock in
             try Pipeline<[UInt8], [UInt8]>().namespaced("a").store(over: MemoryDriver<[UInt8]>(clock: clock))
         },

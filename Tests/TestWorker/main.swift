@@ -141,10 +141,18 @@ case "bomb-make":
     close(fd)
     say("frame \(frame.count)")
 case "bomb-open":
+    /// The peak resident memory of this process image (VmHWM). Not `ru_maxrss`, which Linux
+    /// carries over from the parent across fork and exec.
     func peakResidentKiB() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss
+        let fd = open("/proc/self/status", O_RDONLY)
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        let text = String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self)
+        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+        }
+        return -1
     }
     let fd = open(root, O_RDONLY)
     var frame = [UInt8](repeating: 0, count: Int(lseek(fd, 0, SEEK_END)))

@@ -154,15 +154,12 @@ package enum Codecs {
             let bound = ZSTD_compressBound(input.count)
             let start = output.count
             output.append(contentsOf: repeatElement(0, count: bound))
+            // Level and a content checksum (xxHash), so that a corrupted frame is detected rather
+            // than decompressed into different bytes.
+            ZSTD_CCtx_setParameter(context.pointer, ZSTD_c_compressionLevel, Int32(level))
+            ZSTD_CCtx_setParameter(context.pointer, ZSTD_c_checksumFlag, 1)
             let written = output.withUnsafeMutableBytes { buffer in
-                ZSTD_compressCCtx(
-                    context.pointer,
-                    buffer.baseAddress! + start,
-                    bound,
-                    input.baseAddress,
-                    input.count,
-                    Int32(level)
-                )
+                ZSTD_compress2(context.pointer, buffer.baseAddress! + start, bound, input.baseAddress, input.count)
             }
             precondition(
                 ZSTD_isError(written) == 0, "zstd compression failed: \(String(cString: ZSTD_getErrorName(written)))")
