@@ -9,6 +9,8 @@ source scripts/system-packages.sh
 ensure_packages "${CORE_PACKAGES[@]}" python3 python3-pip
 # The known-answer vectors are checked with independent readers (msgpack, plistlib).
 ensure_python_module msgpack msgpack
+# The envelope vectors are opened with an independent XChaCha20-Poly1305 (cryptography).
+ensure_python_module cryptography cryptography
 
 echo "== swift format lint"
 swift format lint --strict --recursive Package.swift Sources Tests Examples Fuzz Benchmarks

@@ -1,3 +1,4 @@
+import Foundation
 import Serializers
 import SessionPipeline
 import Testing
@@ -11,11 +12,19 @@ struct ReadmeTests {
     @Test func theReadmeExampleWorks() async throws {
         let root = try freshDirectory() + "/sessions"
         let cart = Cart(items: ["tea"])
+        let ring =
+            "2:" + Data((0..<32).map { UInt8($0) }).base64EncodedString() + ",1:"
+            + Data((0..<32).map { UInt8(255 - $0) }).base64EncodedString()
+        setenv("SESSION_KEYS", ring, 1)
+        defer { unsetenv("SESSION_KEYS") }
 
         // Start-up: compose once, share everywhere (the store is Sendable).
+        let keys = try KeyRing(environment: "SESSION_KEYS")  // "2:<base64>,1:<base64>", primary first
         let store = try SessionStore.pipeline()
             .namespaced("shop")  // session:ID → shop:session:ID
-            .serialized(.json)  // values → JSON bytes, tagged 0x20
+            .serialized(.binary)  // values → MessagePack, tagged 0x21
+            .compressed(.zstd())  // zstd above 256 bytes, tagged 0x12
+            .encrypted(with: keys)  // XChaCha20-Poly1305, bound to the key
             .driver(FileDriver(root: root))  // one file per record, atomic writes
 
         // In a request:
