@@ -35,13 +35,33 @@ seconds=$2
 source scripts/system-packages.sh
 ensure_packages "${CORE_PACKAGES[@]}"
 
-swift build -c release --product "$product" --sanitize=fuzzer --sanitize=address --scratch-path .build-fuzz \
-    2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+build() {
+    swift build -c release --product "$product" --sanitize=fuzzer --sanitize=address --scratch-path .build-fuzz \
+        2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+}
+instrumented() {
+    [ -x "$binary" ] && readelf -S "$binary" 2>/dev/null | grep -q __sancov_cntrs
+}
 binary=.build-fuzz/release/$product
-[ -x "$binary" ] || { echo "build of $product failed" >&2; exit 1; }
+build
+# SwiftPM can relink a product in a shared scratch directory from stale objects of an
+# uninstrumented build; a harness without coverage feedback would only pretend to fuzz.
+if ! instrumented; then
+    echo "$product has no coverage instrumentation; rebuilding it" >&2
+    rm -rf ".build-fuzz/release/$product.build" ".build-fuzz/release/$product"
+    touch "Fuzz/$product/main.swift"
+    build
+fi
+instrumented || { echo "build of $product failed or is not instrumented" >&2; exit 1; }
 
 corpus=.build-fuzz/corpus/$name
 mkdir -p "$corpus" fuzz-artifacts
 echo "== fuzzing $name for ${seconds}s"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
 SWIFT_BACKTRACE=enable=no "$binary" -max_total_time="$seconds" -print_final_stats=1 \
-    -artifact_prefix="fuzz-artifacts/$name-" "$corpus" "Fuzz/Corpus/$name"
+    -artifact_prefix="fuzz-artifacts/$name-" "$corpus" "Fuzz/Corpus/$name" 2>&1 | tee "$log" || status=$?
+[ "$status" -eq 0 ] || exit "$status"
+# libFuzzer reports covered edges as "cov: N"; without them the target never reached the decoder.
+grep -q ' cov: ' "$log" || { echo "the $name run reported no coverage: the harness is not fuzzing" >&2; exit 1; }
