@@ -32,7 +32,11 @@ public protocol RecordStore<Value>: Sendable {
     func get(_ key: SessionKey) async throws -> Record<Value>?
 
     /// Stores `record` under `key`, replacing any record there.
-    func set(_ key: SessionKey, to record: Record<Value>) async throws
+    ///
+    /// - Returns: the version the store gave the record, when it versions records (see
+    ///   ``StoreCapabilities/compareAndSwap``); `nil` otherwise.
+    @discardableResult
+    func set(_ key: SessionKey, to record: Record<Value>) async throws -> RecordVersion?
 
     /// Removes the record under `key`.
     ///
@@ -61,11 +65,11 @@ public protocol RecordStore<Value>: Sendable {
     /// Stores `record` only if the record under `key` still has version `expected` (`nil`: only if
     /// there is no live record).
     ///
-    /// - Returns: `true` when the record was stored, `false` when another write came first.
+    /// - Returns: the record's new version when it was stored, `nil` when another write came first.
     /// - Throws: ``SessionError`` with code ``SessionError/Code/unsupported`` when the store does not
     ///   announce ``StoreCapabilities/compareAndSwap``.
     func compareAndSwap(_ key: SessionKey, expecting expected: RecordVersion?, with record: Record<Value>)
-        async throws -> Bool
+        async throws -> RecordVersion?
 }
 
 extension RecordStore {
@@ -74,7 +78,7 @@ extension RecordStore {
         _ key: SessionKey,
         expecting expected: RecordVersion?,
         with record: Record<Value>
-    ) async throws -> Bool {
+    ) async throws -> RecordVersion? {
         throw SessionError(
             .unsupported,
             "\(Self.self) does not support compare-and-swap",
@@ -304,7 +308,8 @@ public struct AnyRecordStore<Value: Sendable>: RecordStore {
     }
 
     /// Stores `record` in the wrapped store.
-    public func set(_ key: SessionKey, to record: Record<Value>) async throws {
+    @discardableResult
+    public func set(_ key: SessionKey, to record: Record<Value>) async throws -> RecordVersion? {
         try await base.set(key, to: record)
     }
 
@@ -335,7 +340,7 @@ public struct AnyRecordStore<Value: Sendable>: RecordStore {
         _ key: SessionKey,
         expecting expected: RecordVersion?,
         with record: Record<Value>
-    ) async throws -> Bool {
+    ) async throws -> RecordVersion? {
         try await base.compareAndSwap(key, expecting: expected, with: record)
     }
 }

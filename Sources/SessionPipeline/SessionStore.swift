@@ -57,8 +57,10 @@ public struct SessionStore: Sendable {
         try await base.get(key)
     }
 
-    /// Stores `value` under `key` until `expires` (`nil`: no expiry).
-    public func set(_ key: SessionKey, _ value: SessionValue, expires: UnixTime? = nil) async throws {
+    /// Stores `value` under `key` until `expires` (`nil`: no expiry); returns the record's version
+    /// when the pipeline versions records.
+    @discardableResult
+    public func set(_ key: SessionKey, _ value: SessionValue, expires: UnixTime? = nil) async throws -> RecordVersion? {
         try await base.set(key, to: Record(value, expires: expires))
     }
 
@@ -104,7 +106,7 @@ public struct SessionStore: Sendable {
 
     /// Stores `session` as session `id` until `expires` (`nil`: no expiry).
     public func save(_ session: SessionDictionary, for id: SessionID, expires: UnixTime?) async throws {
-        try await set(.session(id), session.value, expires: expires)
+        _ = try await set(.session(id), session.value, expires: expires)
     }
 
     /// Removes session `id` together with its `expires:` and `flash:` records.

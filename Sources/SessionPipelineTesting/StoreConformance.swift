@@ -403,35 +403,30 @@ private final class Suite<Store: RecordStore> where Store.Value: ConformanceValu
             try await check("compare-and-swap succeeds only against the current version") {
                 let (store, clock) = try await fresh()
                 let key = try key("session:cas")
+                let v1 = try await store.compareAndSwap(key, expecting: nil, with: Record(Value.distinct(1)))
+                try expect(v1 != nil, "compare-and-swap on a missing record, expecting none, failed")
+                guard let first = try await store.get(key) else { throw fail("the swapped record did not read back") }
+                try expect(first.version == v1, "a read reports another version than the swap returned")
                 try expect(
-                    try await store.compareAndSwap(key, expecting: nil, with: Record(Value.distinct(1))),
-                    "compare-and-swap on a missing record, expecting none, failed"
-                )
-                guard let first = try await store.get(key), let v1 = first.version else {
-                    throw fail("a read returned no version")
-                }
-                try expect(
-                    try await store.compareAndSwap(key, expecting: nil, with: Record(Value.distinct(9))) == false,
+                    try await store.compareAndSwap(key, expecting: nil, with: Record(Value.distinct(9))) == nil,
                     "compare-and-swap expecting no record replaced an existing one"
                 )
-                try expect(
-                    try await store.compareAndSwap(key, expecting: v1, with: Record(Value.distinct(2))),
-                    "compare-and-swap against the current version failed"
-                )
-                guard let second = try await store.get(key), let v2 = second.version else {
-                    throw fail("a read returned no version")
-                }
+                let v2 = try await store.compareAndSwap(key, expecting: v1, with: Record(Value.distinct(2)))
+                try expect(v2 != nil, "compare-and-swap against the current version failed")
+                guard let second = try await store.get(key) else { throw fail("the record vanished") }
                 try expect(second.value == Value.distinct(2), "compare-and-swap did not store the value")
-                try expect(v2 != v1, "a write did not change the version")
+                try expect(second.version == v2 && v2 != v1, "a write did not change the version")
                 try expect(
-                    try await store.compareAndSwap(key, expecting: v1, with: Record(Value.distinct(3))) == false,
+                    try await store.compareAndSwap(key, expecting: v1, with: Record(Value.distinct(3))) == nil,
                     "compare-and-swap against a stale version succeeded"
                 )
                 try expect(try await store.get(key)?.value == Value.distinct(2), "a failed swap changed the value")
-                try await store.set(key, to: Record(Value.distinct(4), expires: clock.now() + .seconds(5)))
+                let v3 = try await store.set(key, to: Record(Value.distinct(4), expires: clock.now() + .seconds(5)))
+                try expect(v3 != nil && v3 != v2, "set did not return the record's new version")
+                try expect(try await store.get(key)?.version == v3, "a read reports another version than set returned")
                 clock.advance(by: .seconds(5))
                 try expect(
-                    try await store.compareAndSwap(key, expecting: nil, with: Record(Value.distinct(5))),
+                    try await store.compareAndSwap(key, expecting: nil, with: Record(Value.distinct(5))) != nil,
                     "compare-and-swap expecting none failed over an expired record"
                 )
             }

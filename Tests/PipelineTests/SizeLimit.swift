@@ -30,16 +30,16 @@ struct SizeLimited<Base: RecordStore<[UInt8]>>: StoreLayer {
         try await base.get(key)
     }
 
-    func set(_ key: SessionKey, to record: Record<[UInt8]>) async throws {
+    func set(_ key: SessionKey, to record: Record<[UInt8]>) async throws -> RecordVersion? {
         try check(record)
-        try await base.set(key, to: record)
+        return try await base.set(key, to: record)
     }
 
     func compareAndSwap(
         _ key: SessionKey,
         expecting expected: RecordVersion?,
         with record: Record<[UInt8]>
-    ) async throws -> Bool {
+    ) async throws -> RecordVersion? {
         try check(record)
         return try await base.compareAndSwap(key, expecting: expected, with: record)
     }

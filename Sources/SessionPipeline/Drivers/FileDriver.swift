@@ -186,10 +186,11 @@ public struct FileDriver: RecordStore {
     ///
     /// - Throws: ``SessionError/Code/tooLarge`` above ``Configuration/maximumValueSize``,
     ///   ``SessionError/Code/io`` when the disk refuses (full, read-only, permissions).
-    public func set(_ key: SessionKey, to record: Record<[UInt8]>) async throws {
+    @discardableResult
+    public func set(_ key: SessionKey, to record: Record<[UInt8]>) async throws -> RecordVersion? {
         try checkSize(record)
         let location = location(of: key)
-        try await perform {
+        return try await perform {
             try withLock(location) {
                 try write(record, key: key, at: location, version: Sodium.randomUInt64())
             }
@@ -201,7 +202,7 @@ public struct FileDriver: RecordStore {
         _ key: SessionKey,
         expecting expected: RecordVersion?,
         with record: Record<[UInt8]>
-    ) async throws -> Bool {
+    ) async throws -> RecordVersion? {
         try checkSize(record)
         let location = location(of: key)
         let now = clock.now()
@@ -211,9 +212,8 @@ public struct FileDriver: RecordStore {
                 if let existing = try readRecord(at: location, key: key), !existing.hasExpired(at: now) {
                     current = existing.version
                 }
-                guard current == expected else { return false }
-                try write(record, key: key, at: location, version: Sodium.randomUInt64())
-                return true
+                guard current == expected else { return nil }
+                return try write(record, key: key, at: location, version: Sodium.randomUInt64())
             }
         }
     }
@@ -244,7 +244,8 @@ public struct FileDriver: RecordStore {
                     return false
                 }
                 record.expires = expires
-                try write(record, key: key, at: location, version: record.version?.rawValue ?? Sodium.randomUInt64())
+                _ = try write(
+                    record, key: key, at: location, version: record.version?.rawValue ?? Sodium.randomUInt64())
                 return true
             }
         }
@@ -347,8 +348,11 @@ public struct FileDriver: RecordStore {
         }
     }
 
-    /// Writes a temporary file and renames it over `location`. The caller holds the lock.
-    private func write(_ record: Record<[UInt8]>, key: SessionKey, at location: Location, version: UInt64) throws {
+    /// Writes a temporary file and renames it over `location`; returns the version written. The
+    /// caller holds the lock.
+    private func write(_ record: Record<[UInt8]>, key: SessionKey, at location: Location, version: UInt64) throws
+        -> RecordVersion
+    {
         let bytes = RecordFile.encode(key: key, record: record, version: version)
         let temporary =
             location.directory + "/" + location.name + "." + String(Sodium.randomUInt64(), radix: 16)
@@ -376,6 +380,7 @@ public struct FileDriver: RecordStore {
         if configuration.durability == .fsync {
             try POSIX.fsyncDirectory(location.directory)
         }
+        return RecordVersion(rawValue: version)
     }
 
     // MARK: Scanning

@@ -89,9 +89,10 @@ public final class MemoryDriver<Value: Sendable>: RecordStore {
     }
 
     /// Stores `record` under `key`, evicting the least recently used record if full.
-    public func set(_ key: SessionKey, to record: Record<Value>) async throws {
+    @discardableResult
+    public func set(_ key: SessionKey, to record: Record<Value>) async throws -> RecordVersion? {
         let capacity = configuration.capacity
-        state.withLock { state in
+        return state.withLock { state in
             state.upsert(key, record, capacity: capacity)
         }
     }
@@ -101,7 +102,7 @@ public final class MemoryDriver<Value: Sendable>: RecordStore {
         _ key: SessionKey,
         expecting expected: RecordVersion?,
         with record: Record<Value>
-    ) async throws -> Bool {
+    ) async throws -> RecordVersion? {
         let now = clock.now()
         let capacity = configuration.capacity
         return state.withLock { state in
@@ -109,9 +110,8 @@ public final class MemoryDriver<Value: Sendable>: RecordStore {
             if let slot = state.index[key], let existing = state.slots[slot].record, !existing.hasExpired(at: now) {
                 current = existing.version
             }
-            guard current == expected else { return false }
-            state.upsert(key, record, capacity: capacity)
-            return true
+            guard current == expected else { return nil }
+            return state.upsert(key, record, capacity: capacity)
         }
     }
 
@@ -181,15 +181,17 @@ public final class MemoryDriver<Value: Sendable>: RecordStore {
         var nextVersion: UInt64 = 1
         var evictions = 0
 
-        mutating func upsert(_ key: SessionKey, _ record: Record<Value>, capacity: Int?) {
+        @discardableResult
+        mutating func upsert(_ key: SessionKey, _ record: Record<Value>, capacity: Int?) -> RecordVersion {
             var stored = record
-            stored.version = RecordVersion(rawValue: nextVersion)
+            let version = RecordVersion(rawValue: nextVersion)
+            stored.version = version
             stored.flags = []
             nextVersion &+= 1
             if let slot = index[key] {
                 slots[slot].record = stored
                 moveToFront(slot)
-                return
+                return version
             }
             if let capacity, index.count >= capacity, oldest >= 0 {
                 remove(slot: oldest)
@@ -205,6 +207,7 @@ public final class MemoryDriver<Value: Sendable>: RecordStore {
             }
             index[key] = slot
             link(slot)
+            return version
         }
 
         mutating func remove(slot: Int) {

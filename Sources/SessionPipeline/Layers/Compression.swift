@@ -232,7 +232,8 @@ public struct Compressed<Base: RecordStore<[UInt8]>>: StoreLayer {
     }
 
     /// Compresses `record` and stores it under `key`.
-    public func set(_ key: SessionKey, to record: Record<[UInt8]>) async throws {
+    @discardableResult
+    public func set(_ key: SessionKey, to record: Record<[UInt8]>) async throws -> RecordVersion? {
         try await base.set(key, to: record.map(compression.compress))
     }
 
@@ -241,7 +242,7 @@ public struct Compressed<Base: RecordStore<[UInt8]>>: StoreLayer {
         _ key: SessionKey,
         expecting expected: RecordVersion?,
         with record: Record<[UInt8]>
-    ) async throws -> Bool {
+    ) async throws -> RecordVersion? {
         try await base.compareAndSwap(key, expecting: expected, with: record.map(compression.compress))
     }
 }

@@ -313,7 +313,8 @@ public struct Encrypted<Base: RecordStore<[UInt8]>>: StoreLayer {
     }
 
     /// Seals `record` and stores it under `key`.
-    public func set(_ key: SessionKey, to record: Record<[UInt8]>) async throws {
+    @discardableResult
+    public func set(_ key: SessionKey, to record: Record<[UInt8]>) async throws -> RecordVersion? {
         try await base.set(key, to: sealed(key, record))
     }
 
@@ -322,7 +323,7 @@ public struct Encrypted<Base: RecordStore<[UInt8]>>: StoreLayer {
         _ key: SessionKey,
         expecting expected: RecordVersion?,
         with record: Record<[UInt8]>
-    ) async throws -> Bool {
+    ) async throws -> RecordVersion? {
         try await base.compareAndSwap(key, expecting: expected, with: sealed(key, record))
     }
 
@@ -333,7 +334,7 @@ public struct Encrypted<Base: RecordStore<[UInt8]>>: StoreLayer {
         guard let stored = try await base.get(key), var record = try open(stored, key) else { return false }
         record.expires = expires
         if base.capabilities.compareAndSwap {
-            return try await base.compareAndSwap(key, expecting: stored.version, with: sealed(key, record))
+            return try await base.compareAndSwap(key, expecting: stored.version, with: sealed(key, record)) != nil
         }
         try await base.set(key, to: sealed(key, record))
         return true

@@ -72,7 +72,8 @@ public struct Namespaced<Base: RecordStore>: StoreLayer {
     }
 
     /// Writes `key` into the namespace.
-    public func set(_ key: SessionKey, to record: Record<Base.Value>) async throws {
+    @discardableResult
+    public func set(_ key: SessionKey, to record: Record<Base.Value>) async throws -> RecordVersion? {
         try await base.set(storedKey(key), to: record)
     }
 
@@ -93,7 +94,7 @@ public struct Namespaced<Base: RecordStore>: StoreLayer {
         _ key: SessionKey,
         expecting expected: RecordVersion?,
         with record: Record<Base.Value>
-    ) async throws -> Bool {
+    ) async throws -> RecordVersion? {
         try await base.compareAndSwap(storedKey(key), expecting: expected, with: record)
     }
 

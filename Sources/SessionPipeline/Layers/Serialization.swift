@@ -106,7 +106,8 @@ public struct Serialized<Base: RecordStore<[UInt8]>>: StoreLayer {
     }
 
     /// Serializes `record` and stores it under `key`.
-    public func set(_ key: SessionKey, to record: Record<SessionValue>) async throws {
+    @discardableResult
+    public func set(_ key: SessionKey, to record: Record<SessionValue>) async throws -> RecordVersion? {
         try await base.set(key, to: record.map(serialize))
     }
 
@@ -115,7 +116,7 @@ public struct Serialized<Base: RecordStore<[UInt8]>>: StoreLayer {
         _ key: SessionKey,
         expecting expected: RecordVersion?,
         with record: Record<SessionValue>
-    ) async throws -> Bool {
+    ) async throws -> RecordVersion? {
         try await base.compareAndSwap(key, expecting: expected, with: record.map(serialize))
     }
 

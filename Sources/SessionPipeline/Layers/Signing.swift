@@ -196,7 +196,8 @@ public struct Signed<Base: RecordStore<[UInt8]>>: StoreLayer {
     }
 
     /// Signs `record` and stores it under `key`.
-    public func set(_ key: SessionKey, to record: Record<[UInt8]>) async throws {
+    @discardableResult
+    public func set(_ key: SessionKey, to record: Record<[UInt8]>) async throws -> RecordVersion? {
         try await base.set(key, to: signed(key, record))
     }
 
@@ -205,7 +206,7 @@ public struct Signed<Base: RecordStore<[UInt8]>>: StoreLayer {
         _ key: SessionKey,
         expecting expected: RecordVersion?,
         with record: Record<[UInt8]>
-    ) async throws -> Bool {
+    ) async throws -> RecordVersion? {
         try await base.compareAndSwap(key, expecting: expected, with: signed(key, record))
     }
 
@@ -215,7 +216,7 @@ public struct Signed<Base: RecordStore<[UInt8]>>: StoreLayer {
         guard let stored = try await base.get(key), var record = try verify(stored, key) else { return false }
         record.expires = expires
         if base.capabilities.compareAndSwap {
-            return try await base.compareAndSwap(key, expecting: stored.version, with: signed(key, record))
+            return try await base.compareAndSwap(key, expecting: stored.version, with: signed(key, record)) != nil
         }
         try await base.set(key, to: signed(key, record))
         return true
