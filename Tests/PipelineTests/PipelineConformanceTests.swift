@@ -145,6 +145,28 @@ struct PipelineConformanceTests {
         #expect(report.passed.count >= 12)
     }
 
+    @Test(arguments: ValueStack.all)
+    func valueStacksPassTheConformanceSuiteUnderACache(_ stack: ValueStack) async throws {
+        let options = StoreConformance.Options(concurrentTasks: 200, operationsPerTask: 50)
+        let report = try await StoreConformance.run(options: options) { clock in
+            try Pipeline<SessionValue, SessionValue>().cached(SessionCache(entries: 2000, ttl: .seconds(60)))
+                .store(over: stack.make(clock).base)
+        }
+        print("cache over \(stack.name): \(report)")
+        #expect(report.passed.count >= 12)
+    }
+
+    @Test(arguments: ByteStack.all)
+    func byteStacksPassTheConformanceSuiteUnderACache(_ stack: ByteStack) async throws {
+        let options = StoreConformance.Options(concurrentTasks: 200, operationsPerTask: 50)
+        let report = try await StoreConformance.run(options: options) { clock in
+            try Pipeline<[UInt8], [UInt8]>().cached(Cache<[UInt8]>(entries: 2000, ttl: .seconds(60)))
+                .store(over: stack.make(clock))
+        }
+        print("cache over \(stack.name): \(report)")
+        #expect(report.passed.count >= 12)
+    }
+
     @Test func theRefusalCheckRunsForAFormatThatCannotHoldNull() async throws {
         let stack = ValueStack.all.first { $0.name.contains("without null") }!
         let report = try await StoreConformance.run(options: .init(concurrentTasks: 10, operationsPerTask: 10)) {

@@ -19,6 +19,11 @@
 //       prints "refused CODE" or "accepted", then "rss BEFORE_KIB AFTER_KIB": the peak resident
 //       memory before and after decompressing.
 //
+//   TestWorker cache-flow MIB COUNT
+//       Sends COUNT distinct sessions through a cache bounded to MIB mebibytes over a store that
+//       forgets them, and prints "rss BASELINE_KIB PEAK_KIB": resident memory before and the most
+//       it reached (sampled every 1,000 sessions).
+//
 //   TestWorker contend ROOT WRITER COUNT
 //       Writes COUNT large values to four shared keys without fsync, each value filled with one
 //       pattern derived from WRITER and its sequence number, so a torn or mixed file is visible.
@@ -166,6 +171,10 @@ case "bomb-open":
         say("refused \(error.code)")
     }
     say("rss \(before) \(peakResidentKiB())")
+case "cache-flow":
+    let (baseline, peak, statistics) = try await cacheFlow(megabytes: Int(arguments[2])!, count: Int(arguments[3])!)
+    say("entries \(statistics.entries) bytes \(statistics.bytes)")
+    say("rss \(baseline) \(peak)")
 case "descriptors":
     func openDescriptors() -> Int {
         guard let directory = opendir("/proc/self/fd") else { return -1 }
@@ -199,4 +208,54 @@ case "descriptors":
 default:
     say("unknown mode \(arguments[1])")
     exit(2)
+}
+
+/// A store that accepts every write and keeps nothing: what a cache sits over when only the cache's
+/// own memory is being measured.
+struct ForgetfulStore: RecordStore {
+    var clock: any SessionClock { SystemClock() }
+    var capabilities: StoreCapabilities { StoreCapabilities(traversal: .unsupported) }
+    func get(_ key: SessionKey) async throws -> Record<SessionValue>? { nil }
+    func set(_ key: SessionKey, to record: Record<SessionValue>) async throws -> RecordVersion? { nil }
+    func delete(_ key: SessionKey) async throws -> Bool { false }
+    func touch(_ key: SessionKey, expires: UnixTime?) async throws -> Bool { false }
+    func deleteExpired() async throws -> Int { 0 }
+    func keys() -> KeySnapshot { KeySnapshot([]) }
+}
+
+/// Resident memory in KiB (VmRSS).
+func residentKiB() -> Int {
+    let fd = open("/proc/self/status", O_RDONLY)
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 8192)
+    let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    let text = String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self)
+    for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+    }
+    return -1
+}
+
+/// Sends `count` distinct sessions through a cache bounded to `megabytes`; returns the resident
+/// memory before and at its peak. A plain async function, so that its awaits stay on the global
+/// executor instead of hopping back to the main actor after every call.
+func cacheFlow(megabytes: Int, count: Int) async throws -> (Int, Int, SessionCache.Statistics) {
+    let cache = SessionCache(entries: count, bytes: megabytes << 20, ttl: .seconds(3600))
+    let store = try Pipeline<SessionValue, SessionValue>().cached(cache).store(over: ForgetfulStore())
+    let baseline = residentKiB()
+    var peak = baseline
+    var session: SessionDictionary = [
+        "roles": ["customer"], "cart": [["sku": "SKU-1", "qty": 1, "price": 9.99]],
+    ]
+    for index in 0..<count {
+        let id = String(index, radix: 36)
+        session["user"] = .string("user-\(id)@example.com")
+        session["csrf"] = .string(id + "-RHtUVQcDMpg0TMkxpdzPaEMM1ZA7V0FhHVJWDBt2hWd")
+        session["visits"] = .int(Int64(index))
+        try await store.set(try SessionKey("session:\(id)-0123456789abcdefghijklmnopqrst"), to: Record(session.value))
+        if index % 1000 == 0 {
+            peak = max(peak, residentKiB())
+        }
+    }
+    return (baseline, max(peak, residentKiB()), cache.statistics)
 }

@@ -65,7 +65,7 @@ public final class MemoryDriver<Value: Sendable>: RecordStore {
 
     /// The number of records held, expired ones not yet dropped included.
     public var count: Int {
-        state.withLock { $0.index.count }
+        state.withLock { $0.table.count }
     }
 
     /// How many records have been evicted to respect the capacity.
@@ -77,13 +77,11 @@ public final class MemoryDriver<Value: Sendable>: RecordStore {
     public func get(_ key: SessionKey) async throws -> Record<Value>? {
         let now = clock.now()
         return state.withLock { state in
-            guard let slot = state.index[key] else { return nil }
-            let record = state.slots[slot].record!
+            guard let record = state.table.value(for: key) else { return nil }
             if record.hasExpired(at: now) {
-                state.remove(slot: slot)
+                state.table.removeValue(for: key)
                 return nil
             }
-            state.moveToFront(slot)
             return record
         }
     }
@@ -107,7 +105,7 @@ public final class MemoryDriver<Value: Sendable>: RecordStore {
         let capacity = configuration.capacity
         return state.withLock { state in
             var current: RecordVersion?
-            if let slot = state.index[key], let existing = state.slots[slot].record, !existing.hasExpired(at: now) {
+            if let existing = state.table.value(for: key, touch: false), !existing.hasExpired(at: now) {
                 current = existing.version
             }
             guard current == expected else { return nil }
@@ -118,11 +116,7 @@ public final class MemoryDriver<Value: Sendable>: RecordStore {
     /// Removes `key`.
     @discardableResult
     public func delete(_ key: SessionKey) async throws -> Bool {
-        state.withLock { state in
-            guard let slot = state.index[key] else { return false }
-            state.remove(slot: slot)
-            return true
-        }
+        state.withLock { $0.table.removeValue(for: key) != nil }
     }
 
     /// Moves the expiry of the live record under `key`.
@@ -130,13 +124,12 @@ public final class MemoryDriver<Value: Sendable>: RecordStore {
     public func touch(_ key: SessionKey, expires: UnixTime?) async throws -> Bool {
         let now = clock.now()
         return state.withLock { state in
-            guard let slot = state.index[key] else { return false }
-            if state.slots[slot].record!.hasExpired(at: now) {
-                state.remove(slot: slot)
+            guard let record = state.table.value(for: key, touch: false) else { return false }
+            if record.hasExpired(at: now) {
+                state.table.removeValue(for: key)
                 return false
             }
-            state.slots[slot].record!.expires = expires
-            return true
+            return state.table.modify(key) { $0.expires = expires }
         }
     }
 
@@ -144,106 +137,33 @@ public final class MemoryDriver<Value: Sendable>: RecordStore {
     public func deleteExpired() async throws -> Int {
         let now = clock.now()
         return state.withLock { state in
-            let expired = state.index.values.filter { state.slots[$0].record!.hasExpired(at: now) }
-            for slot in expired {
-                state.remove(slot: slot)
-            }
-            return expired.count
+            state.table.removeAll { _, record in record.hasExpired(at: now) }.count
         }
     }
 
     /// The live keys at the moment of the call.
     public func keys() -> KeySnapshot {
         let now = clock.now()
-        let keys = state.withLock { state in
-            state.index.compactMap { key, slot in
-                state.slots[slot].record!.hasExpired(at: now) ? nil : key
-            }
-        }
-        return KeySnapshot(keys)
+        return KeySnapshot(state.withLock { $0.table.keys { !$0.hasExpired(at: now) } })
     }
 
-    /// Records in slots threaded on an index-linked recency list, so lookups, moves and evictions
-    /// are all O(1) and freed slots are reused.
     private struct State {
-        struct Slot {
-            var key: SessionKey?
-            var record: Record<Value>?
-            var newer = -1
-            var older = -1
-        }
-
-        var index: [SessionKey: Int] = [:]
-        var slots: [Slot] = []
-        var freeSlots: [Int] = []
-        var newest = -1
-        var oldest = -1
+        var table = LRUTable<SessionKey, Record<Value>>()
         var nextVersion: UInt64 = 1
         var evictions = 0
 
-        @discardableResult
+        /// Stores `record` as a new version, evicting the least recently used record when full.
         mutating func upsert(_ key: SessionKey, _ record: Record<Value>, capacity: Int?) -> RecordVersion {
             var stored = record
             let version = RecordVersion(rawValue: nextVersion)
+            nextVersion &+= 1
             stored.version = version
             stored.flags = []
-            nextVersion &+= 1
-            if let slot = index[key] {
-                slots[slot].record = stored
-                moveToFront(slot)
-                return version
-            }
-            if let capacity, index.count >= capacity, oldest >= 0 {
-                remove(slot: oldest)
+            if let capacity, table.count >= capacity, !table.contains(key), table.removeOldest() != nil {
                 evictions += 1
             }
-            let slot: Int
-            if let free = freeSlots.popLast() {
-                slot = free
-                slots[slot] = Slot(key: key, record: stored)
-            } else {
-                slot = slots.count
-                slots.append(Slot(key: key, record: stored))
-            }
-            index[key] = slot
-            link(slot)
+            table.update(stored, for: key)
             return version
-        }
-
-        mutating func remove(slot: Int) {
-            unlink(slot)
-            if let key = slots[slot].key {
-                index[key] = nil
-            }
-            slots[slot] = Slot()
-            freeSlots.append(slot)
-        }
-
-        mutating func moveToFront(_ slot: Int) {
-            guard newest != slot else { return }
-            unlink(slot)
-            link(slot)
-        }
-
-        private mutating func link(_ slot: Int) {
-            slots[slot].older = newest
-            slots[slot].newer = -1
-            if newest >= 0 {
-                slots[newest].newer = slot
-            }
-            newest = slot
-            if oldest < 0 {
-                oldest = slot
-            }
-        }
-
-        private mutating func unlink(_ slot: Int) {
-            let newer = slots[slot].newer
-            let older = slots[slot].older
-            if newer >= 0 { slots[newer].older = older } else { newest = older }
-            if older >= 0 { slots[older].newer = newer } else { oldest = newer }
-            slots[slot].newer = -1
-            slots[slot].older = -1
         }
     }
 }
