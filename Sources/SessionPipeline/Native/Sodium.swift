@@ -308,3 +308,33 @@ extension UnsafeRawBufferPointer: RawBytes {
         try body(self)
     }
 }
+
+// MARK: Keyed BLAKE2b
+
+extension Sodium {
+    /// The BLAKE2b digest of `input` keyed with `key` (16 to 64 bytes), `outputLength` bytes long.
+    package static func keyedHash(
+        _ input: UnsafeRawBufferPointer,
+        key: UnsafeRawBufferPointer,
+        outputLength: Int
+    ) -> [UInt8] {
+        ensureInitialized()
+        precondition(
+            outputLength >= Int(crypto_generichash_bytes_min()) && outputLength <= Int(crypto_generichash_bytes_max())
+        )
+        precondition(
+            key.count >= Int(crypto_generichash_keybytes_min()) && key.count <= Int(crypto_generichash_keybytes_max()))
+        return [UInt8](unsafeUninitializedCapacity: outputLength) { output, initialized in
+            let status = crypto_generichash(
+                output.baseAddress!,
+                outputLength,
+                input.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                UInt64(input.count),
+                key.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                key.count
+            )
+            precondition(status == 0, "crypto_generichash failed")
+            initialized = outputLength
+        }
+    }
+}
