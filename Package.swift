@@ -17,7 +17,12 @@ let package = Package(
         .library(name: "SessionPipeline", targets: ["SessionPipeline"]),
         .library(name: "Serializers", targets: ["Serializers"]),
         .library(name: "SessionPipelineTesting", targets: ["SessionPipelineTesting"]),
+        .library(name: "SessionObservability", targets: ["SessionObservability"]),
         .executable(name: "FileSessions", targets: ["FileSessions"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
     ],
     targets: [
         // C libraries from the system, seen only by `Sources/SessionPipeline/Native`.
@@ -47,6 +52,17 @@ let package = Package(
         .target(
             name: "Serializers",
             dependencies: ["SessionPipeline"],
+            swiftSettings: swiftSettings
+        ),
+        // Logging and metrics for any pipeline, kept out of the core so it depends on no logging
+        // package.
+        .target(
+            name: "SessionObservability",
+            dependencies: [
+                "SessionPipeline",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The conformance suite any driver or layer stack can run, from any test framework.
@@ -106,6 +122,15 @@ let package = Package(
         .testTarget(
             name: "SerializersTests",
             dependencies: ["Serializers", "SessionPipeline"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SessionObservabilityTests",
+            dependencies: [
+                "SessionObservability", "SessionPipeline", "SessionPipelineTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
