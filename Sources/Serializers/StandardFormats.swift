@@ -25,3 +25,15 @@ extension Pipeline where Bottom == SessionValue {
         serialized(writing: format, reading: StandardFormats.all)
     }
 }
+
+extension ConfigurationRegistry {
+    /// ``SessionPipeline/ConfigurationRegistry/core`` with every built-in serializer:
+    /// `serializer:json`, `serializer:binary`, `serializer:plist-binary`, `serializer:plist-xml`.
+    public static var standard: ConfigurationRegistry {
+        var registry = ConfigurationRegistry.core
+        for serializer in StandardFormats.all {
+            registry.register(serializer: serializer)
+        }
+        return registry
+    }
+}

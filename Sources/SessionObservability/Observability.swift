@@ -65,8 +65,8 @@ public struct Observability<Value: Sendable>: SessionLayer {
         self.metricsFactory = metricsFactory
     }
 
-    /// `observed(sessions)`.
-    public var name: String { "observed(\(label))" }
+    /// `observe:label=sessions`.
+    public var name: String { "observe:label=\(ConfigurationText.escape(label))" }
 
     /// Builds the layer over `base`.
     public func wrap(_ base: some RecordStore<Value>) throws -> any RecordStore<Value> {
@@ -290,5 +290,23 @@ public enum Redaction {
             text.append(digits[Int(byte & 0x0F)])
         }
         return String(decoding: text, as: UTF8.self)
+    }
+}
+
+extension ConfigurationRegistry {
+    /// Adds `observe:label=NAME`, an ``Observability`` layer logging to `logger` and counting with
+    /// `metricsFactory` (the process-wide `MetricsSystem` by default), placed just below the cache.
+    public mutating func registerObservability(
+        logger: Logger = Logger(label: "SessionPipeline"),
+        metricsFactory: (any MetricsFactory)? = nil
+    ) {
+        register(valueLayer: "observe", order: 20) { component in
+            try component.allowArguments(["label"])
+            return Observability<SessionValue>(
+                label: component.string("label") ?? "sessions",
+                logger: logger,
+                metricsFactory: metricsFactory
+            )
+        }
     }
 }

@@ -20,12 +20,16 @@
 public struct SessionStore: Sendable {
     /// The top of the pipeline.
     public let base: AnyRecordStore<SessionValue>
-    /// The pipeline's layers from the top, ending with the driver, for diagnostics.
+    /// The pipeline's layers from the top, ending with the driver, as configuration components.
     public let layerNames: [String]
+
+    /// The pipeline as a configuration string, `cache:…;serializer:binary;…;driver:file,root=…`:
+    /// what an operator reads to see what is running. Keys appear only as where they come from.
+    public var configuration: String { layerNames.joined(separator: ";") }
 
     /// Uses `base` as the store.
     public init(_ base: any RecordStore<SessionValue>) {
-        self.init(base, layerNames: [String(describing: type(of: base))])
+        self.init(base, layerNames: [ConfigurationText.component(of: base)])
     }
 
     init(_ base: any RecordStore<SessionValue>, layerNames: [String]) {

@@ -12,11 +12,7 @@ struct ReadmeTests {
     @Test func theReadmeExampleWorks() async throws {
         let root = try freshDirectory() + "/sessions"
         let cart = Cart(items: ["tea"])
-        let ring =
-            "2:" + Data((0..<32).map { UInt8($0) }).base64EncodedString() + ",1:"
-            + Data((0..<32).map { UInt8(255 - $0) }).base64EncodedString()
-        setenv("SESSION_KEYS", ring, 1)
-        defer { unsetenv("SESSION_KEYS") }
+        TestEnvironment.install()
 
         // Start-up: compose once, share everywhere (the store is Sendable).
         let keys = try KeyRing(environment: "SESSION_KEYS")  // "2:<base64>,1:<base64>", primary first

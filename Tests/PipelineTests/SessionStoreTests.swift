@@ -51,11 +51,8 @@ struct SessionStoreTests {
             .namespaced("shop")
             .serialized(.json)
             .driver(MemoryDriver<[UInt8]>(clock: ManualClock()))
-        #expect(
-            store.layerNames == [
-                "namespace(shop)", "serialized(json; reads json, binary, plist-binary, plist-xml)",
-                "MemoryDriver<Array<UInt8>>",
-            ])
+        #expect(store.layerNames == ["namespace:shop", "serializer:json", "driver:memory"])
+        #expect(store.configuration == "namespace:shop;serializer:json;driver:memory")
     }
 
     @Test func keysAreListedThroughTheWholePipeline() async throws {

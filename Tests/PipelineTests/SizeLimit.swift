@@ -10,7 +10,7 @@ struct SizeLimit: SessionLayer {
 
     let maximumBytes: Int
 
-    var name: String { "size-limit(\(maximumBytes))" }
+    var name: String { "size-limit:max=\(maximumBytes)" }
 
     func wrap(_ base: some RecordStore<[UInt8]>) throws -> any RecordStore<[UInt8]> {
         SizeLimited(base: base, maximumBytes: maximumBytes)

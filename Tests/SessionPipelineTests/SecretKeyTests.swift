@@ -57,8 +57,7 @@ struct SecretKeyTests {
     }
 
     @Test func readsFromTheEnvironmentAndFromFiles() throws {
-        setenv("SESSIONPIPELINE_TEST_KEY", Self.base64, 1)
-        defer { unsetenv("SESSIONPIPELINE_TEST_KEY") }
+        _ = TestVariables.installed
         #expect(try SecretKey(environment: "SESSIONPIPELINE_TEST_KEY") == SecretKey(bytes: Self.bytes))
         let missing = #expect(throws: SessionError.self) { try SecretKey(environment: "SESSIONPIPELINE_NO_SUCH_KEY") }
         #expect(missing?.code == .invalidConfiguration)
@@ -114,9 +113,8 @@ struct KeyRingTests {
     }
 
     @Test func readsFromTheEnvironmentAndFromFiles() throws {
-        let text = "7:\(Self.base64(7)),5:\(Self.base64(5))"
-        setenv("SESSIONPIPELINE_TEST_KEYS", text, 1)
-        defer { unsetenv("SESSIONPIPELINE_TEST_KEYS") }
+        let text = TestVariables.ring
+        _ = TestVariables.installed
         #expect(try KeyRing(environment: "SESSIONPIPELINE_TEST_KEYS").ids == [7, 5])
         let directory = try TemporaryDirectory("ring")
         defer { directory.remove() }
@@ -130,4 +128,15 @@ struct KeyRingTests {
             try KeyRing(primary: .init(id: 1, key: key), older: [.init(id: 1, key: SecretKey.random())])
         }
     }
+}
+
+/// Environment variables for these tests, set once per process: changing the environment while
+/// other threads read it is not safe.
+enum TestVariables {
+    static let ring = "7:\(KeyRingTests.base64(7)),5:\(KeyRingTests.base64(5))"
+    static let installed: Bool = {
+        setenv("SESSIONPIPELINE_TEST_KEY", SecretKeyTests.base64, 1)
+        setenv("SESSIONPIPELINE_TEST_KEYS", ring, 1)
+        return true
+    }()
 }

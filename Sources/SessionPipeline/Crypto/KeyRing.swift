@@ -47,6 +47,8 @@ public struct KeyRing: Sendable, CustomStringConvertible {
     public let primary: Entry
     /// Every key, primary first.
     public let entries: [Entry]
+    /// Where the ring came from: shown in configuration strings instead of the keys.
+    public private(set) var source: SecretKey.Source = .code
 
     /// Creates a ring.
     ///
@@ -90,6 +92,7 @@ public struct KeyRing: Sendable, CustomStringConvertible {
             UnsafeRawBufferPointer(start: value, count: strlen(value)),
             source: "the environment variable \(name)"
         )
+        self.source = .environment(name)
     }
 
     /// Reads the text form from the file at `path` (surrounding whitespace and newlines between
@@ -98,6 +101,7 @@ public struct KeyRing: Sendable, CustomStringConvertible {
         let contents = try SecretFile.read(path, layer: "KeyRing")
         defer { Sodium.freeSecret(contents) }
         self = try KeyRing.parse(UnsafeRawBufferPointer(contents), source: "the file \(path)")
+        self.source = .file(path)
     }
 
     /// The key with id `id`, if the ring holds it.

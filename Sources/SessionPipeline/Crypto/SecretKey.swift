@@ -30,17 +30,40 @@ public final class SecretKey: @unchecked Sendable, Equatable, CustomStringConver
     /// The length of every key, in bytes.
     public static let length = 32
 
+    /// Where a key came from: shown in configuration strings instead of the key itself.
+    public enum Source: Sendable, Hashable, CustomStringConvertible {
+        /// An environment variable.
+        case environment(String)
+        /// A file.
+        case file(String)
+        /// Code: random, derived, or decoded from bytes or text.
+        case code
+
+        /// `env=NAME`, `file=PATH`, or `keys=redacted`, escaped for a configuration string.
+        public var description: String {
+            switch self {
+            case .environment(let name): "env=\(ConfigurationText.escape(name))"
+            case .file(let path): "file=\(ConfigurationText.escape(path))"
+            case .code: "keys=redacted"
+            }
+        }
+    }
+
     private let storage: UnsafeMutableRawBufferPointer
+    /// Where the key came from.
+    public let source: Source
 
     /// Takes ownership of guarded memory already holding exactly ``length`` bytes.
-    private init(guarded storage: UnsafeMutableRawBufferPointer) {
+    private init(guarded storage: UnsafeMutableRawBufferPointer, source: Source = .code) {
         self.storage = storage
+        self.source = source
     }
 
     /// Fills a fresh guarded buffer with `fill`, which returns how many bytes it wrote (or `nil` on
     /// failure), and checks that exactly ``length`` were written.
     private convenience init(
         source: String,
+        origin: Source = .code,
         _ fill: (UnsafeMutableRawBufferPointer) -> Int?
     ) throws {
         // One spare byte: text for a longer key then fills the buffer past 32 and is refused.
@@ -55,7 +78,7 @@ public final class SecretKey: @unchecked Sendable, Equatable, CustomStringConver
         }
         let storage = Sodium.allocateSecret(Self.length)
         storage.copyMemory(from: UnsafeRawBufferPointer(rebasing: scratch[0..<Self.length]))
-        self.init(guarded: storage)
+        self.init(guarded: storage, source: origin)
     }
 
     deinit {
@@ -111,7 +134,8 @@ public final class SecretKey: @unchecked Sendable, Equatable, CustomStringConver
         }
         try self.init(
             text: UnsafeRawBufferPointer(start: value, count: strlen(value)),
-            source: "the environment variable \(name)"
+            source: "the environment variable \(name)",
+            origin: .environment(name)
         )
     }
 
@@ -122,12 +146,12 @@ public final class SecretKey: @unchecked Sendable, Equatable, CustomStringConver
     public convenience init(contentsOfFile path: String) throws {
         let contents = try SecretFile.read(path, layer: "SecretKey")
         defer { Sodium.freeSecret(contents) }
-        try self.init(text: UnsafeRawBufferPointer(contents), source: "the file \(path)")
+        try self.init(text: UnsafeRawBufferPointer(contents), source: "the file \(path)", origin: .file(path))
     }
 
     /// Decodes a key, in base64 or hex, from text in memory the caller controls (and wipes).
-    convenience init(text: UnsafeRawBufferPointer, source: String) throws {
-        try self.init(source: source) { Self.decode(text, into: $0) }
+    convenience init(text: UnsafeRawBufferPointer, source: String, origin: Source = .code) throws {
+        try self.init(source: source, origin: origin) { Self.decode(text, into: $0) }
     }
 
     /// Hex when the text is 64 hex digits, otherwise base64.

@@ -43,7 +43,7 @@ import Dispatch
 ///
 /// System calls run on a Dispatch worker thread rather than the caller's, so slow disks do not
 /// block Swift concurrency's cooperative threads (``Configuration/offloadIO``).
-public struct FileDriver: RecordStore {
+public struct FileDriver: RecordStore, ConfigurationDescribable {
     /// Record values are bytes.
     public typealias Value = [UInt8]
 
@@ -125,6 +125,12 @@ public struct FileDriver: RecordStore {
         if configuration.removeStaleTemporaryFilesOnOpen {
             _ = try removeStaleTemporaryFilesNow()
         }
+    }
+
+    /// `driver:file,root=/var/lib/app/sessions,fsync=yes,fanout=1`.
+    public var configurationComponent: String {
+        "driver:file,root=\(ConfigurationText.escape(root)),fsync=\(configuration.durability == .fsync ? "yes" : "no"),"
+            + "fanout=\(configuration.fanOutLevels)"
     }
 
     /// Compare-and-swap, original keys, any bytes.

@@ -17,7 +17,7 @@ import Synchronization
 /// ```
 ///
 /// Everything is lost when the process exits; several processes do not share it.
-public final class MemoryDriver<Value: Sendable>: RecordStore {
+public final class MemoryDriver<Value: Sendable>: RecordStore, ConfigurationDescribable {
     /// The snapshot of keys taken by ``keys()``.
     public typealias Keys = KeySnapshot
 
@@ -56,6 +56,11 @@ public final class MemoryDriver<Value: Sendable>: RecordStore {
         self.configuration = configuration
         self.clock = clock
         self.state = Mutex(State())
+    }
+
+    /// `driver:memory`, with `,capacity=N` when bounded.
+    public var configurationComponent: String {
+        "driver:memory" + (configuration.capacity.map { ",capacity=\($0)" } ?? "")
     }
 
     /// Compare-and-swap, original keys, any value.

@@ -104,10 +104,10 @@ public final class Cache<Value: Sendable>: SessionLayer {
         self.state = Mutex(State())
     }
 
-    /// `cache(entries 10000, bytes 67108864, ttl 300 seconds)`.
+    /// `cache:entries=10000,bytes=67108864,ttl=300`.
     public var name: String {
-        "cache(entries \(configuration.maximumEntries), bytes \(configuration.maximumBytes.map(String.init) ?? "unbounded"), "
-            + "ttl \(configuration.ttl))"
+        "cache:entries=\(configuration.maximumEntries),bytes=\(configuration.maximumBytes.map(String.init) ?? "none"),"
+            + "ttl=\(configuration.ttl.components.seconds)"
     }
 
     /// Builds the cache over `base`.

@@ -103,8 +103,15 @@ public struct Compression: SessionLayer {
         self.maximumDecompressedSize = maximumDecompressedSize
     }
 
-    /// `compressed(zstd(1), threshold 256)`.
-    public var name: String { "compressed(\(codec), threshold \(threshold))" }
+    /// `compress:zstd,level=1,threshold=256,max=16777216`.
+    public var name: String {
+        let (codecName, level) =
+            switch codec {
+            case .deflate(let level): ("deflate", level)
+            case .zstd(let level): ("zstd", level)
+            }
+        return "compress:\(codecName),level=\(level),threshold=\(threshold),max=\(maximumDecompressedSize)"
+    }
 
     /// Builds the layer over `base`.
     public func wrap(_ base: some RecordStore<[UInt8]>) throws -> any RecordStore<[UInt8]> {

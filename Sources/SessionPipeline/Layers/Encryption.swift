@@ -85,8 +85,12 @@ public struct Encryption: SessionLayer {
         self.configuration = configuration
     }
 
-    /// `encrypted(primary key 3)`.
-    public var name: String { "encrypted(primary key \(keys.primary.id))" }
+    /// `encrypt:env=SESSION_KEYS` (with `,reseal=yes` and `,migrate=yes` when set): where the keys
+    /// come from, never the keys.
+    public var name: String {
+        "encrypt:\(keys.source)"
+            + (configuration.resealOnRead ? ",reseal=yes" : "") + (configuration.acceptUnsealed ? ",migrate=yes" : "")
+    }
 
     /// Builds the layer over `base`.
     public func wrap(_ base: some RecordStore<[UInt8]>) throws -> any RecordStore<[UInt8]> {

@@ -33,8 +33,8 @@ public struct HashedIDs<Value: Sendable>: SessionLayer {
         self.key = key
     }
 
-    /// `hashed ids`.
-    public var name: String { "hashed ids" }
+    /// `hash-ids:env=SESSION_ID_KEY`: where the key comes from, never the key.
+    public var name: String { "hash-ids:\(key.source)" }
 
     /// Builds the layer over `base`.
     public func wrap(_ base: some RecordStore<Value>) throws -> any RecordStore<Value> {

@@ -35,8 +35,9 @@ public struct Migration<Value: Sendable>: SessionLayer {
         self.old = AnyRecordStore(old)
     }
 
-    /// `migrating from OldStore`.
-    public var name: String { "migrating from \(type(of: old.base))" }
+    /// `migrate:from=OldStore` (the old store's type; the layer cannot be built from a
+    /// configuration string).
+    public var name: String { "migrate:from=\(ConfigurationText.escape(String(describing: type(of: old.base))))" }
 
     /// Builds the layer over the new store, `base`.
     public func wrap(_ base: some RecordStore<Value>) throws -> any RecordStore<Value> {

@@ -28,8 +28,8 @@ public struct Namespace<Value: Sendable>: SessionLayer {
         self.prefix = prefix
     }
 
-    /// `namespace(shop)`.
-    public var name: String { "namespace(\(prefix))" }
+    /// `namespace:shop`.
+    public var name: String { "namespace:\(prefix)" }
 
     /// Builds the layer over `base`.
     public func wrap(_ base: some RecordStore<Value>) throws -> any RecordStore<Value> {

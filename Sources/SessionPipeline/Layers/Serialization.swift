@@ -36,10 +36,8 @@ public struct Serialization: SessionLayer {
         self.readers = [writer] + readers.filter { seen.insert($0.name).inserted }
     }
 
-    /// `serialized(json; reads json, binary)`.
-    public var name: String {
-        "serialized(\(writer.name); reads \(readers.map(\.name).joined(separator: ", ")))"
-    }
+    /// `serializer:binary`.
+    public var name: String { "serializer:\(writer.name)" }
 
     /// Builds the layer over `base`.
     ///

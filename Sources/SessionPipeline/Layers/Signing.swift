@@ -55,8 +55,8 @@ public struct Signing: SessionLayer {
         self.subkeys = keys.entries.map { ($0.id, $0.key.derive(subkey: 1, context: Self.keyDerivationContext)) }
     }
 
-    /// `signed(primary key 3)`.
-    public var name: String { "signed(primary key \(keys.primary.id))" }
+    /// `sign:env=SESSION_KEYS`: where the keys come from, never the keys.
+    public var name: String { "sign:\(keys.source)" }
 
     /// Builds the layer over `base`.
     public func wrap(_ base: some RecordStore<[UInt8]>) throws -> any RecordStore<[UInt8]> {

@@ -15,7 +15,7 @@
 /// driver, must take.
 public struct Pipeline<Top: Sendable, Bottom: Sendable>: Sendable {
     private let build: @Sendable (any RecordStore<Bottom>) throws -> any RecordStore<Top>
-    /// The names of the layers added so far, from the top.
+    /// The layers added so far, from the top, as configuration components (``SessionLayer/name``).
     public let layerNames: [String]
 
     private init(
@@ -50,6 +50,6 @@ extension Pipeline where Top == Bottom {
 extension Pipeline where Top == SessionValue {
     /// Finishes the pipeline over `driver`, returning the store the application uses.
     public func driver(_ driver: some RecordStore<Bottom>) throws -> SessionStore {
-        SessionStore(try store(over: driver), layerNames: layerNames + [String(describing: type(of: driver))])
+        SessionStore(try store(over: driver), layerNames: layerNames + [ConfigurationText.component(of: driver)])
     }
 }

@@ -26,7 +26,9 @@ public protocol SessionLayer<Below, Above>: Sendable {
     /// The record values this layer offers to the store above it.
     associatedtype Above: Sendable
 
-    /// A short description for diagnostics, such as `namespace(shop)`. Never includes secrets.
+    /// The layer as a component of a configuration string, such as `namespace:shop` or
+    /// `compress:zstd,level=1,threshold=256`: what ``SessionStore/configuration`` prints. Never
+    /// includes secrets (keys appear as where they came from: `encrypt:env=SESSION_KEYS`).
     var name: String { get }
 
     /// Builds this layer over `base`.
@@ -37,6 +39,6 @@ public protocol SessionLayer<Below, Above>: Sendable {
 }
 
 extension SessionLayer {
-    /// The layer's type name.
-    public var name: String { String(describing: Self.self) }
+    /// `layer:` followed by the layer's type name.
+    public var name: String { "layer:\(Self.self)" }
 }
