@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "SessionPipelineTesting", targets: ["SessionPipelineTesting"]),
         .library(name: "SessionObservability", targets: ["SessionObservability"]),
         .executable(name: "FileSessions", targets: ["FileSessions"]),
+        .executable(name: "CustomLayer", targets: ["CustomLayer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -80,6 +81,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(
+            name: "CustomLayer",
+            dependencies: ["SessionPipeline", "Serializers"],
+            path: "Examples/CustomLayer",
+            swiftSettings: swiftSettings
+        ),
+
         // libFuzzer targets, one product each: `scripts/fuzz.sh --list`.
         .executableTarget(
             name: "FuzzJSON",
@@ -135,7 +143,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["SessionPipeline", "Serializers", "SessionPipelineTesting"],
+            dependencies: ["SessionPipeline", "Serializers", "SessionPipelineTesting", "CustomLayer"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -4,6 +4,8 @@ import SessionPipeline
 import Synchronization
 import Testing
 
+@testable import CustomLayer
+
 /// One example of `docs/CONFIGURATION.md`: a configuration string and what it sends to the driver.
 struct DocumentedConfiguration: Sendable, CustomTestStringConvertible {
     let text: String

@@ -4,6 +4,8 @@ import SessionPipeline
 import SessionPipelineTesting
 import Testing
 
+@testable import CustomLayer
+
 /// A directory for a file store, new for each call.
 func freshDirectory() throws -> String {
     var template = Array((NSTemporaryDirectory() + "/sessionpipeline-pipeline-XXXXXX").utf8CString)
@@ -165,6 +167,19 @@ struct PipelineConformanceTests {
         }
         print("cache over \(stack.name): \(report)")
         #expect(report.passed.count >= 12)
+    }
+
+    @Test func theExampleAuditTrailPassesTheConformanceSuiteAndJournalsChanges() async throws {
+        let journal = AuditJournal()
+        let report = try await StoreConformance.run(options: .init(concurrentTasks: 100, operationsPerTask: 20)) {
+            clock in
+            try Pipeline<SessionValue, SessionValue>().audited(into: journal).serialized(.json)
+                .store(over: fileDriver(clock))
+        }
+        #expect(report.passed.count >= 12)
+        let actions = Set(journal.entries.map(\.action))
+        #expect(actions == [.saved, .deleted, .touched, .swept])
+        #expect(journal.entries.allSatisfy { !$0.subject.contains("traverse-") || $0.subject.hasSuffix("…") })
     }
 
     @Test func theRefusalCheckRunsForAFormatThatCannotHoldNull() async throws {

@@ -17,6 +17,7 @@ struct ReadmeTests {
         // Start-up: compose once, share everywhere (the store is Sendable).
         let keys = try KeyRing(environment: "SESSION_KEYS")  // "2:<base64>,1:<base64>", primary first
         let store = try SessionStore.pipeline()
+            .cached(SessionCache(entries: 50_000, ttl: .seconds(300)))  // hits skip everything below
             .namespaced("shop")  // session:ID → shop:session:ID
             .serialized(.binary)  // values → MessagePack, tagged 0x21
             .compressed(.zstd())  // zstd above 256 bytes, tagged 0x12
@@ -35,5 +36,14 @@ struct ReadmeTests {
 
         #expect(saved == cart)
         #expect(loaded?["user"] == "alice")
+
+        // The same store, from one line of configuration (keys are only ever referenced):
+        let configured = try SessionStore(
+            configuration:
+                "driver:file;root=\(root);serializer:binary;compress:zstd;encrypt:env=SESSION_KEYS;cache:entries=50000,ttl=300;namespace:shop",
+            registry: .standard
+        )
+        #expect(try await configured.load(id)?.get(Cart.self, "cart") == cart)
+        #expect(configured.configuration == store.configuration)
     }
 }

@@ -164,6 +164,16 @@ public struct ConfigurationComponent: Sendable, CustomStringConvertible {
         guard !kind.isEmpty, kind.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw fail("a component kind is letters, digits, '-' and '_'", offset)
         }
+        if colon + 1 == segment.count {
+            // `kind:` alone: a component with neither name nor arguments.
+            return ConfigurationComponent(
+                kind: kind,
+                name: nil,
+                arguments: [],
+                position: offset + 1,
+                namePosition: offset + colon + 2
+            )
+        }
         var name: String?
         var arguments: [Argument] = []
         var itemStart = colon + 1

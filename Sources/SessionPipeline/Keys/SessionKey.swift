@@ -81,6 +81,13 @@ public struct SessionKey: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// The key text.
     public var description: String { rawValue }
 
+    /// The prefix and the identifier's first four characters, `session:4Zr8…`: enough to tell keys
+    /// apart in a log, not enough to use one.
+    public var redacted: String {
+        let id = self.id
+        return "\(prefix):" + (id.count > 4 ? String(id.prefix(4)) + "…" : id)
+    }
+
     /// Keys are equal when their UTF-8 bytes are: two spellings of "é" (precomposed and combining)
     /// are different keys, as they are different file names and database values.
     public static func == (lhs: SessionKey, rhs: SessionKey) -> Bool {

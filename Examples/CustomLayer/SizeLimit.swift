@@ -1,7 +1,8 @@
 import SessionPipeline
 
-// The custom layer of the article "Writing a custom layer", compiled and tested here so the
-// article's code keeps working.
+// A layer over bytes: refuses values larger than a limit before they reach the driver.
+// Walked through in the article "Writing a custom layer"; the tests run the conformance suite
+// over it.
 
 /// Refuses values larger than a limit before they reach the store below.
 struct SizeLimit: SessionLayer {
