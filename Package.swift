@@ -88,29 +88,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // libFuzzer targets, one product each: `scripts/fuzz.sh --list`.
+        // libFuzzer targets, all in one product (one instrumented build serves every target):
+        // `scripts/fuzz.sh --list`.
         .executableTarget(
-            name: "FuzzJSON",
+            name: "SessionFuzz",
             dependencies: ["SessionPipeline", "Serializers"],
-            path: "Fuzz/FuzzJSON",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "FuzzBinary",
-            dependencies: ["SessionPipeline", "Serializers"],
-            path: "Fuzz/FuzzBinary",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "FuzzPlistBinary",
-            dependencies: ["SessionPipeline", "Serializers"],
-            path: "Fuzz/FuzzPlistBinary",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "FuzzPlistXML",
-            dependencies: ["SessionPipeline", "Serializers"],
-            path: "Fuzz/FuzzPlistXML",
+            path: "Fuzz/SessionFuzz",
             swiftSettings: swiftSettings
         ),
 

@@ -4,28 +4,21 @@
 #   bash scripts/fuzz.sh --list            names the targets
 #   bash scripts/fuzz.sh NAME SECONDS      builds NAME with -sanitize=fuzzer,address and runs it
 #
-# Each target is its own product, built alone into .build-fuzz. The run starts from the committed
+# Every target lives in one product, SessionFuzz, built into .build-fuzz; SESSION_FUZZ_TARGET
+# chooses the target at run time, so one instrumented build serves them all. The run starts from the committed
 # seed corpus (Fuzz/Corpus/NAME, made from the known-answer vectors) and keeps what it finds in
 # .build-fuzz/corpus/NAME; a crash is written to fuzz-artifacts/ and fails the script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 targets=(json binary plist-binary plist-xml)
-product_for() {
-    case "$1" in
-        json) echo FuzzJSON ;;
-        binary) echo FuzzBinary ;;
-        plist-binary) echo FuzzPlistBinary ;;
-        plist-xml) echo FuzzPlistXML ;;
-        *) return 1 ;;
-    esac
-}
+product=SessionFuzz
 
 if [ "${1:-}" = "--list" ]; then
     printf '%s\n' "${targets[@]}"
     exit 0
 fi
-if [ $# -ne 2 ] || ! product=$(product_for "$1"); then
+if [ $# -ne 2 ] || [[ " ${targets[*]} " != *" $1 "* ]]; then
     echo "usage: scripts/fuzz.sh --list | NAME SECONDS  (NAME: ${targets[*]})" >&2
     exit 2
 fi
@@ -58,7 +51,7 @@ echo "== fuzzing $name for ${seconds}s"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-SWIFT_BACKTRACE=enable=no "$binary" -max_total_time="$seconds" -print_final_stats=1 \
+SESSION_FUZZ_TARGET=$name SWIFT_BACKTRACE=enable=no "$binary" -max_total_time="$seconds" -print_final_stats=1 \
     -artifact_prefix="fuzz-artifacts/$name-" "$corpus" "Fuzz/Corpus/$name" 2>&1 | tee "$log" || status=$?
 [ "$status" -eq 0 ] || exit "$status"
 # libFuzzer reports covered edges as "cov: N"; without them the target never reached the decoder.
