@@ -1,0 +1,344 @@
+/// Turns a session into cookies and back: the same serializer, compression and encryption (or
+/// signing) layers as a store, with the client's cookie jar as the "driver".
+///
+/// **Writing.** The session value is serialized, compressed when configured, then sealed once —
+/// with the cookie's *name* as the envelope's context and the session's expiry in the envelope —
+/// and written as base64url text. When the text fits in one cookie it is the cookie's value. When
+/// it does not, the text is split into numbered chunks: the first cookie's value is
+/// `COUNT.PART0` and the others are `NAME_1`, `NAME_2`, … Because the session is sealed before it
+/// is split, chunks of different sessions cannot be mixed: the result would not authenticate.
+///
+/// **Budgets.** Every `Set-Cookie` — name, value and attributes — stays within
+/// ``Configuration/maximumCookieBytes`` (4096, what browsers keep); a session needs at most
+/// ``Configuration/maximumChunks`` cookies; and its cookies together must fit
+/// ``Configuration/maximumHeaderBytes`` of the request's `Cookie` header (16 KiB by default:
+/// proxies refuse long header lines — nginx's default is 8 KiB per line, so raise
+/// `large_client_header_buffers` or lower this). A session beyond these fails with
+/// ``SessionError/Code/tooLarge``; the Hummingbird middleware's hybrid mode then moves it to a
+/// server store.
+///
+/// **Reading.** The chunks are reassembled, the text decoded, the envelope opened with the cookie's
+/// name as context (an envelope sealed for another cookie does not open), and the frame
+/// decompressed and deserialized by its tags. An unsealed value is never accepted. Cookies larger
+/// than the header budget are refused before any decoding.
+///
+/// ```swift
+/// let codec = try CookieCodec(
+///     serializer: .binary,
+///     compression: Compression(.zstd()),
+///     protection: .encrypted(Encryption(keys: keys))
+/// )
+/// let cookies = try codec.setCookies(for: session.value, expires: now + .seconds(1800), now: now, previousChunks: 0)
+/// ```
+public struct CookieCodec: Sendable {
+    /// How the session is protected.
+    public enum Protection: Sendable {
+        /// Sealed: secret and tamper-proof (XChaCha20-Poly1305).
+        case encrypted(Encryption)
+        /// Signed: readable by the client, tamper-proof (HMAC-SHA-512-256).
+        case signed(Signing)
+    }
+
+    /// Names and limits.
+    public struct Configuration: Sendable {
+        /// The cookie's name (and the envelope's context). Default `session`.
+        public var name: String
+        /// The attributes every cookie is written with.
+        public var attributes: CookieAttributes
+        /// The longest `Set-Cookie` value, attributes included. Default 4096.
+        public var maximumCookieBytes: Int
+        /// The most cookies one session may take. Default 5.
+        public var maximumChunks: Int
+        /// The most bytes this session's cookies may take in the request's `Cookie` header.
+        /// Default 16 KiB.
+        public var maximumHeaderBytes: Int
+
+        /// Creates a configuration.
+        public init(
+            name: String = "session",
+            attributes: CookieAttributes = CookieAttributes(),
+            maximumCookieBytes: Int = 4096,
+            maximumChunks: Int = 5,
+            maximumHeaderBytes: Int = 16 * 1024
+        ) {
+            self.name = name
+            self.attributes = attributes
+            self.maximumCookieBytes = maximumCookieBytes
+            self.maximumChunks = maximumChunks
+            self.maximumHeaderBytes = maximumHeaderBytes
+        }
+
+        /// Checks the name, the attributes and the limits.
+        ///
+        /// - Throws: ``SessionError/Code/invalidConfiguration`` for a name that is not a cookie
+        ///   token, `__Host-` and `__Secure-` names with attributes their rules forbid,
+        ///   `SameSite=None` without `Secure`, or limits too small for one chunk.
+        public func validate() throws {
+            func refuse(_ reason: String) -> SessionError {
+                SessionError(.invalidConfiguration, reason, layer: "CookieCodec")
+            }
+            let separators = Set("()<>@,;:\\\"/[]?={} \t")
+            guard !name.isEmpty,
+                name.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }),
+                !name.contains(where: separators.contains)
+            else {
+                throw refuse("a cookie name is ASCII letters, digits and !#$%&'*+-.^_`|~")
+            }
+            if name.hasPrefix("__Host-") && (!attributes.secure || attributes.path != "/" || attributes.domain != nil) {
+                throw refuse("a __Host- cookie must be Secure, have Path=/ and no Domain")
+            }
+            if name.hasPrefix("__Secure-") && !attributes.secure {
+                throw refuse("a __Secure- cookie must be Secure")
+            }
+            if attributes.sameSite == CookieAttributes.SameSite.none && !attributes.secure {
+                throw refuse("SameSite=None requires Secure")
+            }
+            guard maximumChunks >= 1, maximumChunks <= 99, maximumCookieBytes >= 256, maximumHeaderBytes >= 256 else {
+                throw refuse("cookie limits must allow 1 to 99 chunks of at least 256 bytes")
+            }
+            func isAttributeText(_ text: String, allowingSpace: Bool) -> Bool {
+                !text.isEmpty
+                    && !text.utf8.contains {
+                        $0 < 0x20 || $0 >= 0x7F || $0 == UInt8(ascii: ";")
+                            || (!allowingSpace && $0 == UInt8(ascii: " "))
+                    }
+            }
+            guard isAttributeText(attributes.path, allowingSpace: true) else {
+                throw refuse("a cookie path is ASCII without ';' or control characters")
+            }
+            if let domain = attributes.domain, !isAttributeText(domain, allowingSpace: false) {
+                throw refuse("a cookie domain is a host name")
+            }
+        }
+    }
+
+    /// The names and limits.
+    public let configuration: Configuration
+    /// The format sessions are written in.
+    public let serializer: any SessionSerializer
+    private let readersByTag: [(any SessionSerializer)?]
+    /// The compression applied before sealing, if any.
+    public let compression: Compression?
+    /// Encryption or signing.
+    public let protection: Protection
+    /// Decompresses whatever codec a cookie was written with, within the same limit.
+    private let decompressor: Compression
+
+    /// Creates a codec.
+    ///
+    /// - Parameters:
+    ///   - serializer: The format for new cookies.
+    ///   - readers: Further formats to read.
+    ///   - compression: Compression before sealing, or `nil`.
+    ///   - protection: Encryption or signing (a cookie is never accepted unprotected).
+    ///   - configuration: Name, attributes, limits.
+    /// - Throws: ``SessionError/Code/invalidConfiguration`` for a name that is not a cookie token,
+    ///   `__Host-` and `__Secure-` names with attributes their rules forbid, `SameSite=None`
+    ///   without `Secure`, or limits too small for one chunk.
+    public init(
+        serializer: some SessionSerializer,
+        reading readers: [any SessionSerializer] = [],
+        compression: Compression? = nil,
+        protection: Protection,
+        configuration: Configuration = Configuration()
+    ) throws {
+        try configuration.validate()
+        var table = [(any SessionSerializer)?](repeating: nil, count: 256)
+        for reader in [serializer] + readers {
+            table[Int(reader.tag)] = table[Int(reader.tag)] ?? reader
+        }
+        self.configuration = configuration
+        self.serializer = serializer
+        self.readersByTag = table
+        self.compression = compression
+        self.protection = protection
+        self.decompressor = Compression(
+            .zstd(),
+            maximumDecompressedSize: compression?.maximumDecompressedSize ?? Compression.defaultMaximumDecompressedSize
+        )
+    }
+
+    // MARK: Sealing
+
+    /// The sealed text of `value`: serialized, compressed, sealed or signed with the cookie's name
+    /// as context, in base64url.
+    public func seal(_ value: SessionValue, expires: UnixTime?) throws -> String {
+        var bytes = try serializer.serialize(value)
+        if let compression {
+            bytes = compression.compress(bytes)
+        }
+        switch protection {
+        case .encrypted(let encryption):
+            bytes = encryption.seal(bytes, context: configuration.name, expires: expires)
+        case .signed(let signing):
+            bytes = signing.sign(bytes, context: configuration.name, expires: expires)
+        }
+        return Base64.urlEncodedString(bytes)
+    }
+
+    /// What a cookie held.
+    public struct Opened: Sendable {
+        /// The session value.
+        public var value: SessionValue
+        /// The expiry sealed into the cookie.
+        public var expires: UnixTime?
+        /// Whether it was sealed under an older key: the next response should re-seal it.
+        public var needsReseal: Bool
+    }
+
+    /// Opens sealed text.
+    ///
+    /// - Throws: ``SessionError/Code/malformed`` for text that is not base64url or not a frame,
+    ///   ``SessionError/Code/authenticationFailed``, ``SessionError/Code/unknownKeyID``,
+    ///   ``SessionError/Code/expired``, or a serializer's or decompressor's error.
+    public func open(_ text: some StringProtocol, now: UnixTime) throws -> Opened {
+        guard let bytes = Base64.decode(text.utf8, url: true) else {
+            throw SessionError(.malformed, "the cookie is not base64url text", layer: "CookieCodec")
+        }
+        let plaintext: [UInt8]
+        let expires: UnixTime?
+        let needsReseal: Bool
+        switch protection {
+        case .encrypted(let encryption):
+            let opened = try encryption.open(bytes, context: configuration.name, now: now)
+            (plaintext, expires, needsReseal) = (opened.plaintext, opened.expires, opened.needsReseal)
+        case .signed(let signing):
+            let verified = try signing.verify(bytes, context: configuration.name, now: now)
+            (plaintext, expires, needsReseal) = (verified.payload, verified.expires, verified.needsReseal)
+        }
+        let frame = try decompressor.decompress(plaintext)
+        guard let tag = frame.first, let reader = readersByTag[Int(tag)] else {
+            throw SessionError(.unknownFormat, "the cookie's payload is in no configured format", layer: "CookieCodec")
+        }
+        return Opened(value: try reader.deserialize(frame), expires: expires, needsReseal: needsReseal)
+    }
+
+    // MARK: Cookies
+
+    /// The name of chunk `index` (0 is the cookie's own name).
+    public func chunkName(_ index: Int) -> String {
+        index == 0 ? configuration.name : "\(configuration.name)_\(index)"
+    }
+
+    /// How many seconds a cookie expiring at `expires` lives from `now` (`nil`: a browser-session
+    /// cookie).
+    private func maxAge(_ expires: UnixTime?, now: UnixTime) -> Int? {
+        expires.map { Int(clamping: max(0, $0.seconds - now.seconds)) }
+    }
+
+    /// The `Set-Cookie` headers for `value`: one cookie, or chunks, plus deletions of chunks a
+    /// larger earlier session left behind (`previousChunks` is how many the request carried).
+    ///
+    /// - Throws: ``SessionError/Code/tooLarge`` when the session needs more cookies or header bytes
+    ///   than configured.
+    public func setCookies(
+        for value: SessionValue,
+        expires: UnixTime?,
+        now: UnixTime,
+        previousChunks: Int
+    ) throws -> [SetCookie] {
+        let text = try seal(value, expires: expires)
+        let maxAge = maxAge(expires, now: now)
+        let attributes = configuration.attributes
+        let attributeLength = attributes.rendered(maxAge: maxAge, expires: expires).utf8.count
+        func room(_ index: Int) -> Int {
+            configuration.maximumCookieBytes - chunkName(index).utf8.count - 1 - attributeLength
+        }
+        var parts: [Substring] = []
+        if text.utf8.count <= room(0) {
+            parts = [text[...]]
+        } else {
+            // The first cookie also holds "COUNT." (at most "99.").
+            var rest = text[...]
+            var index = 0
+            while !rest.isEmpty {
+                let capacity = room(index) - (index == 0 ? 3 : 0)
+                guard capacity > 0, index < configuration.maximumChunks else { break }
+                parts.append(rest.prefix(capacity))
+                rest = rest.dropFirst(capacity)
+                index += 1
+            }
+            guard rest.isEmpty, parts.count >= 2 else {
+                throw SessionError(
+                    .tooLarge,
+                    "the sealed session (\(text.utf8.count) bytes) needs more than \(configuration.maximumChunks) cookies",
+                    layer: "CookieCodec"
+                )
+            }
+        }
+        var cookies: [SetCookie] = []
+        for (index, part) in parts.enumerated() {
+            let value = index == 0 && parts.count > 1 ? "\(parts.count).\(part)" : String(part)
+            cookies.append(
+                SetCookie(
+                    name: chunkName(index), value: value, attributes: attributes, maxAge: maxAge, expires: expires))
+        }
+        let headerBytes = cookies.reduce(0) { $0 + $1.name.utf8.count + 1 + $1.value.utf8.count + 2 }
+        guard headerBytes <= configuration.maximumHeaderBytes else {
+            throw SessionError(
+                .tooLarge,
+                "the session's cookies take \(headerBytes) bytes of the Cookie header; the limit is \(configuration.maximumHeaderBytes)",
+                layer: "CookieCodec"
+            )
+        }
+        if previousChunks > cookies.count {
+            cookies += (cookies.count..<previousChunks).map {
+                SetCookie.deletion(of: chunkName($0), attributes: attributes)
+            }
+        }
+        return cookies
+    }
+
+    /// `Set-Cookie` headers deleting the session's cookie and its `previousChunks - 1` chunks.
+    public func deletions(previousChunks: Int) -> [SetCookie] {
+        (0..<max(1, previousChunks)).map { SetCookie.deletion(of: chunkName($0), attributes: configuration.attributes) }
+    }
+
+    /// The sealed text and the number of cookies it came in, from a request's cookies; `nil` when
+    /// the request carries none of this session's cookies.
+    ///
+    /// - Throws: ``SessionError/Code/malformed`` for a chunk count out of range or a missing
+    ///   chunk, ``SessionError/Code/tooLarge`` when the cookies exceed the header budget.
+    public func sealedText(in cookies: [(name: String, value: String)]) throws -> (text: String, chunks: Int)? {
+        guard let first = cookies.first(where: { $0.name == configuration.name })?.value else { return nil }
+        guard let dot = first.firstIndex(of: ".") else {
+            guard first.utf8.count <= configuration.maximumHeaderBytes else {
+                throw SessionError(
+                    .tooLarge, "the session cookie is larger than the header budget", layer: "CookieCodec")
+            }
+            return (first, 1)
+        }
+        guard let count = Int(first[..<dot]), count >= 2, count <= configuration.maximumChunks else {
+            throw SessionError(.malformed, "the session cookie's chunk count is out of range", layer: "CookieCodec")
+        }
+        var text = String(first[first.index(after: dot)...])
+        for index in 1..<count {
+            guard let part = cookies.first(where: { $0.name == chunkName(index) })?.value else {
+                throw SessionError(
+                    .malformed, "chunk \(index) of \(count) of the session cookie is missing", layer: "CookieCodec")
+            }
+            text += part
+            guard text.utf8.count <= configuration.maximumHeaderBytes else {
+                throw SessionError(
+                    .tooLarge, "the session cookies are larger than the header budget", layer: "CookieCodec")
+            }
+        }
+        return (text, count)
+    }
+
+    /// How many of this session's cookies (`NAME`, `NAME_1`, …) a request carries, including
+    /// stale chunks, up to ``Configuration/maximumChunks``.
+    public func presentChunks(in cookies: [(name: String, value: String)]) -> Int {
+        var highest = 0
+        for index in 0..<configuration.maximumChunks where cookies.contains(where: { $0.name == chunkName(index) }) {
+            highest = index + 1
+        }
+        return highest
+    }
+
+    /// Reads the session from a request's cookies; `nil` when there is none.
+    public func read(_ cookies: [(name: String, value: String)], now: UnixTime) throws -> Opened? {
+        guard let (text, _) = try sealedText(in: cookies) else { return nil }
+        return try open(text, now: now)
+    }
+}

@@ -1,0 +1,165 @@
+/// The attributes session cookies are written with.
+///
+/// The defaults are the safe ones: `Path=/`, `Secure`, `HttpOnly`, `SameSite=Lax`, no `Domain`.
+/// A name starting with `__Host-` must keep `Secure` and `Path=/` and have no `Domain`, and one
+/// starting with `__Secure-` must keep `Secure`; ``CookieCodec`` refuses anything else.
+///
+/// ```swift
+/// var attributes = CookieAttributes()
+/// attributes.sameSite = .strict
+/// attributes.domain = "example.com"
+/// ```
+public struct CookieAttributes: Sendable, Hashable {
+    /// The `SameSite` attribute.
+    public enum SameSite: String, Sendable, Hashable {
+        /// Sent on same-site requests and top-level navigations.
+        case lax = "Lax"
+        /// Sent on same-site requests only.
+        case strict = "Strict"
+        /// Sent on every request (requires `Secure`).
+        case none = "None"
+    }
+
+    /// `Path`. Default `/`.
+    public var path: String
+    /// `Domain`, or `nil` (the default) for a host-only cookie.
+    public var domain: String?
+    /// `Secure`. Default `true`.
+    public var secure: Bool
+    /// `HttpOnly`. Default `true`.
+    public var httpOnly: Bool
+    /// `SameSite`. Default `Lax`.
+    public var sameSite: SameSite?
+    /// Whether to send an `Expires` date besides `Max-Age` (for clients that ignore `Max-Age`).
+    /// Default `false`.
+    public var includeExpires: Bool
+
+    /// Creates attributes; every argument has the safe default.
+    public init(
+        path: String = "/",
+        domain: String? = nil,
+        secure: Bool = true,
+        httpOnly: Bool = true,
+        sameSite: SameSite? = .lax,
+        includeExpires: Bool = false
+    ) {
+        self.path = path
+        self.domain = domain
+        self.secure = secure
+        self.httpOnly = httpOnly
+        self.sameSite = sameSite
+        self.includeExpires = includeExpires
+    }
+
+    /// The attributes as they follow `name=value` in a `Set-Cookie` header.
+    func rendered(maxAge: Int?, expires: UnixTime?) -> String {
+        var text = "; Path=" + path
+        if let domain { text += "; Domain=" + domain }
+        if let maxAge { text += "; Max-Age=\(maxAge)" }
+        if includeExpires, let expires { text += "; Expires=" + HTTPDate.format(expires) }
+        if secure { text += "; Secure" }
+        if httpOnly { text += "; HttpOnly" }
+        if let sameSite { text += "; SameSite=" + sameSite.rawValue }
+        return text
+    }
+}
+
+/// One `Set-Cookie` header value.
+public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
+    /// The cookie's name.
+    public let name: String
+    /// The cookie's value.
+    public let value: String
+    /// `Max-Age` in seconds, or `nil` for a cookie that lives as long as the browser session.
+    public let maxAge: Int?
+    /// The header value: `name=value` and the attributes.
+    ///
+    /// - Warning: It holds the cookie's value — a session id or a sealed session. Do not log it.
+    public let headerValue: String
+
+    /// The name, the value's length and the attributes, without the value itself, so a cookie can
+    /// be logged.
+    public var description: String {
+        let attributes = Substring(headerValue.utf8.dropFirst(name.utf8.count + 1 + value.utf8.count))
+        return name + "=<\(value.utf8.count) bytes>" + attributes
+    }
+
+    /// Whether this header deletes the cookie rather than setting it.
+    public var isDeletion: Bool { maxAge == 0 }
+
+    init(name: String, value: String, attributes: CookieAttributes, maxAge: Int?, expires: UnixTime?) {
+        self.name = name
+        self.value = value
+        self.maxAge = maxAge
+        self.headerValue = name + "=" + value + attributes.rendered(maxAge: maxAge, expires: expires)
+    }
+
+    /// A `Set-Cookie` that deletes the cookie `name` (empty value, `Max-Age=0`, an `Expires` in
+    /// 1970).
+    static func deletion(of name: String, attributes: CookieAttributes) -> SetCookie {
+        var attributes = attributes
+        attributes.includeExpires = true
+        return SetCookie(name: name, value: "", attributes: attributes, maxAge: 0, expires: 0)
+    }
+}
+
+/// Reads a request's `Cookie` header.
+public enum CookieHeader {
+    /// The most cookies read from one request; the rest are ignored, so a header with thousands
+    /// of cookies costs no more than this many.
+    public static let maximumCookies = 256
+
+    /// The `name=value` pairs of a `Cookie` header value, in order, at most ``maximumCookies``.
+    /// Pairs without `=` are skipped; surrounding spaces are trimmed; a value in double quotes is
+    /// unquoted. Nothing is decoded further.
+    public static func parse(_ header: some StringProtocol) -> [(name: String, value: String)] {
+        var cookies: [(name: String, value: String)] = []
+        for part in header.split(separator: ";", omittingEmptySubsequences: true) {
+            guard cookies.count < maximumCookies else { break }
+            guard let equals = part.firstIndex(of: "=") else { continue }
+            let name = part[..<equals].trimmingSpaces
+            var value = part[part.index(after: equals)...].trimmingSpaces
+            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
+                value = value.dropFirst().dropLast()
+            }
+            guard !name.isEmpty else { continue }
+            cookies.append((String(name), String(value)))
+        }
+        return cookies
+    }
+}
+
+extension StringProtocol {
+    fileprivate var trimmingSpaces: SubSequence {
+        var start = startIndex
+        var end = endIndex
+        while start < end, self[start] == " " || self[start] == "\t" { start = index(after: start) }
+        while end > start, self[index(before: end)] == " " || self[index(before: end)] == "\t" {
+            end = index(before: end)
+        }
+        return self[start..<end]
+    }
+}
+
+/// HTTP dates (RFC 9110 IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`), formatted by hand: no
+/// `DateFormatter`, no locale, no allocation beyond the result.
+public enum HTTPDate {
+    private static let days = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// `time` as an IMF-fixdate.
+    public static func format(_ time: UnixTime) -> String {
+        let seconds = time.seconds
+        var day = seconds / 86_400
+        var secondOfDay = seconds % 86_400
+        if secondOfDay < 0 {
+            secondOfDay += 86_400
+            day -= 1
+        }
+        let (year, month, dayOfMonth) = SessionDate.civilDate(daysSince1970: day)
+        let weekday = Int(((day % 7) + 7) % 7)
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(days[weekday]), \(two(dayOfMonth)) \(months[Int(month) - 1]) \(year) "
+            + "\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)) GMT"
+    }
+}

@@ -1,0 +1,596 @@
+/// Web sessions over cookies: reads a request's session lazily, writes it back only when it
+/// changed, and handles expiry, id regeneration, logout, flash values, CSRF tokens and the
+/// per-user index. Framework adapters (such as the Hummingbird middleware) are thin layers over it.
+///
+/// Three modes:
+///
+/// - **client**: the whole session travels in the cookie, sealed by a ``CookieCodec`` (encrypted or
+///   signed, with the cookie's name as context and the expiry inside the envelope). No server
+///   state.
+/// - **server**: the cookie holds a random 256-bit ``SessionID``; the session lives in a
+///   ``SessionStore`` built from any pipeline. Concurrent requests on one session are merged key
+///   by key over the store's compare-and-swap.
+/// - **hybrid**: like client, until a session outgrows the cookie budget; then its data moves to the
+///   store and the sealed cookie keeps only the id of the server record. It moves back when it
+///   shrinks.
+///
+/// ```swift
+/// let keys = try KeyRing(environment: "SESSION_KEYS")
+/// let codec = try CookieCodec(serializer: MessagePackSerializer(), protection: .encrypted(Encryption(keys: keys)))
+/// let sessions = try SessionManager(.client(codec))
+///
+/// // per request (the Hummingbird middleware does this for you):
+/// let session = RequestSession()
+/// session.attach(to: sessions, cookieHeaders: request.cookieHeaders)
+/// let count = try await session.get(Int.self, "count") ?? 0
+/// try await session.set(count + 1, for: "count")
+/// for cookie in try await session.commit() { response.append("Set-Cookie", cookie.headerValue) }
+/// ```
+///
+/// ## Expiry
+///
+/// A session ends after ``Expiry/idle`` without a request that reads it, and in any case
+/// ``Expiry/absolute`` after it began (at login, since ``RequestSession/logIn(user:)`` starts a new
+/// session). The deadline is the earlier of the two; it is sealed into client cookies and set on
+/// server records, and the cookie's `Max-Age` follows it. A session that is read but not changed
+/// has its deadline extended — and so is written — at most once per ``Expiry/refreshInterval``.
+///
+/// ## Ending sessions
+///
+/// ``RequestSession/regenerate()`` and ``RequestSession/destroy()`` end the current session. In
+/// server mode its record is deleted, so the old cookie is dead at once. A client-mode cookie is a
+/// self-contained credential: it stays valid until its sealed expiry unless
+/// ``Options/revocations`` is set, in which case the ended session's handle is written to that
+/// store (`revoked:HANDLE`) until the old cookie would have expired, and every request that reads a
+/// session checks it — one store read per such request. Rotating the key ring also ends every
+/// cookie sealed under a retired key.
+public struct SessionManager: Sendable {
+    /// Where sessions live.
+    public enum Mode: Sendable {
+        /// In the cookie, sealed by the codec.
+        case client(CookieCodec)
+        /// In the store; the cookie, named and attributed by `cookie`, holds the session id.
+        case server(SessionStore, cookie: CookieCodec.Configuration = CookieCodec.Configuration())
+        /// In the cookie while it fits, in the store beyond.
+        case hybrid(CookieCodec, SessionStore)
+
+        /// `client`, `server` or `hybrid`.
+        public var name: String {
+            switch self {
+            case .client: "client"
+            case .server: "server"
+            case .hybrid: "hybrid"
+            }
+        }
+    }
+
+    /// How long sessions live.
+    public struct Expiry: Sendable, Hashable {
+        /// How long a session lives without a request that reads it; `nil` for no idle limit.
+        /// Default 30 minutes.
+        public var idle: Duration?
+        /// How long a session lives at most, counted from its start (or the last login); `nil` for
+        /// no limit. Default 12 hours.
+        public var absolute: Duration?
+        /// The least time between two extensions of an unchanged session's deadline: each
+        /// extension is a write (a new cookie, or a store `touch`). Default 60 seconds.
+        public var refreshInterval: Duration
+
+        /// Creates an expiry policy.
+        public init(
+            idle: Duration? = .seconds(30 * 60),
+            absolute: Duration? = .seconds(12 * 60 * 60),
+            refreshInterval: Duration = .seconds(60)
+        ) {
+            self.idle = idle
+            self.absolute = absolute
+            self.refreshInterval = refreshInterval
+        }
+    }
+
+    /// Everything besides the mode.
+    public struct Options: Sendable {
+        /// How long sessions live.
+        public var expiry: Expiry
+        /// Client and hybrid mode: a store recording ended sessions, so their cookies stop working
+        /// before they expire. Without it, ending a client session only deletes the cookie from
+        /// the browser that sent the request.
+        public var revocations: SessionStore?
+        /// A store for the per-user index (`user:NAME`), which lists each user's sessions so they
+        /// can be revoked together. `nil` (the default) keeps no index.
+        public var userIndex: SessionStore?
+        /// How often a save that lost a compare-and-swap race is retried before it fails with
+        /// ``SessionError/Code/conflict``. Default 64.
+        public var maximumSaveAttempts: Int
+        /// The clock; `nil` uses the store's clock in server and hybrid mode and the system clock
+        /// in client mode.
+        public var clock: (any SessionClock)?
+
+        /// Creates options.
+        public init(
+            expiry: Expiry = Expiry(),
+            revocations: SessionStore? = nil,
+            userIndex: SessionStore? = nil,
+            maximumSaveAttempts: Int = 64,
+            clock: (any SessionClock)? = nil
+        ) {
+            self.expiry = expiry
+            self.revocations = revocations
+            self.userIndex = userIndex
+            self.maximumSaveAttempts = maximumSaveAttempts
+            self.clock = clock
+        }
+    }
+
+    /// The mode.
+    public let mode: Mode
+    /// The options.
+    public let options: Options
+    /// The clock every deadline is computed from.
+    public let clock: any SessionClock
+
+    let codec: CookieCodec?
+    let store: SessionStore?
+    /// The cookie's name, attributes and limits.
+    public let cookie: CookieCodec.Configuration
+
+    /// Creates a manager.
+    ///
+    /// - Throws: ``SessionError/Code/invalidConfiguration`` for an invalid cookie configuration,
+    ///   a non-positive lifetime, or fewer than one save attempt.
+    public init(_ mode: Mode, options: Options = Options()) throws {
+        func refuse(_ reason: String) -> SessionError {
+            SessionError(.invalidConfiguration, reason, layer: "SessionManager")
+        }
+        switch mode {
+        case .client(let codec):
+            (self.codec, self.store, self.cookie) = (codec, nil, codec.configuration)
+        case .server(let store, let cookie):
+            try cookie.validate()
+            (self.codec, self.store, self.cookie) = (nil, store, cookie)
+        case .hybrid(let codec, let store):
+            (self.codec, self.store, self.cookie) = (codec, store, codec.configuration)
+        }
+        let expiry = options.expiry
+        if let idle = expiry.idle, idle < .seconds(1) { throw refuse("the idle timeout must be at least one second") }
+        if let absolute = expiry.absolute, absolute < .seconds(1) {
+            throw refuse("the absolute timeout must be at least one second")
+        }
+        guard expiry.refreshInterval >= .zero else { throw refuse("the refresh interval cannot be negative") }
+        guard options.maximumSaveAttempts >= 1 else { throw refuse("a save needs at least one attempt") }
+        self.mode = mode
+        self.options = options
+        self.clock = options.clock ?? store?.clock ?? SystemClock()
+    }
+
+    // MARK: Deadlines
+
+    /// The deadline of a session that began at `created`, written at `now`.
+    func deadline(created: UnixTime, now: UnixTime) -> UnixTime? {
+        let idle = options.expiry.idle.map { now + $0 }
+        let absolute = options.expiry.absolute.map { created + $0 }
+        switch (idle, absolute) {
+        case (let idle?, let absolute?): return min(idle, absolute)
+        case (let idle?, nil): return idle
+        case (nil, let absolute?): return absolute
+        case (nil, nil): return nil
+        }
+    }
+
+    /// Whether a session that began at `created` has outlived its absolute lifetime.
+    func hasOutlived(created: UnixTime, now: UnixTime) -> Bool {
+        guard let absolute = options.expiry.absolute else { return false }
+        return now >= created + absolute
+    }
+
+    /// Whether moving the deadline from `old` to `new` is worth a write.
+    func refreshIsDue(from old: UnixTime?, to new: UnixTime?) -> Bool {
+        guard options.expiry.idle != nil, let new else { return false }
+        guard let old else { return true }
+        return new - old >= options.expiry.refreshInterval
+    }
+
+    // MARK: Loading
+
+    /// Codes that mean "the client sent something unusable", as opposed to a failing store.
+    static func describesInput(_ error: SessionError) -> Bool {
+        switch error.code {
+        case .io, .unsupported, .invalidConfiguration, .conflict: false
+        default: true
+        }
+    }
+
+    /// Reads the session a request's cookies carry.
+    func load(cookieHeaders: [String]) async throws -> LoadedSession {
+        let now = clock.now()
+        var cookies: [(name: String, value: String)] = []
+        for header in cookieHeaders {
+            cookies += CookieHeader.parse(header)
+            if cookies.count >= CookieHeader.maximumCookies { break }
+        }
+        var loaded = LoadedSession(fresh: StoredSession(created: now))
+        do {
+            if let codec {
+                try await loadClient(codec, cookies, now: now, into: &loaded)
+            } else {
+                try await loadServer(cookies, into: &loaded)
+            }
+        } catch let error as SessionError where Self.describesInput(error) {
+            loaded.rejection = error
+        }
+        if let original = loaded.original, hasOutlived(created: original.created, now: now) {
+            loaded.rejection = SessionError(
+                .expired, "the session outlived its absolute lifetime", layer: "SessionManager")
+            loaded.retired.append(RetiredSession(loaded, now: now))
+            loaded.reset(created: now)
+        }
+        return loaded
+    }
+
+    private func loadServer(_ cookies: [(name: String, value: String)], into loaded: inout LoadedSession) async throws {
+        guard let text = cookies.first(where: { $0.name == cookie.name })?.value else { return }
+        loaded.presentChunks = 1
+        let id: SessionID
+        do {
+            id = try SessionID(text)
+        } catch {
+            throw SessionError(.malformed, "the session cookie is not a session id", layer: "SessionManager")
+        }
+        guard let store, let record = try await store.record(.session(id)) else {
+            throw SessionError(.expired, "the session cookie names no live session", layer: "SessionManager")
+        }
+        guard case .session(let stored) = try StoredSession.decode(record.value) else {
+            throw SessionError(.corrupt, "a server session record holds a pointer", layer: "SessionManager")
+        }
+        loaded.adopt(stored, serverID: id, version: record.version, expires: record.expires)
+        loaded.needsReseal = record.flags.contains(.needsReseal)
+    }
+
+    private func loadClient(
+        _ codec: CookieCodec,
+        _ cookies: [(name: String, value: String)],
+        now: UnixTime,
+        into loaded: inout LoadedSession
+    ) async throws {
+        loaded.presentChunks = codec.presentChunks(in: cookies)
+        guard loaded.presentChunks > 0 else { return }
+        guard let opened = try codec.read(cookies, now: now) else {
+            throw SessionError(.malformed, "chunk cookies arrived without the session cookie", layer: "SessionManager")
+        }
+        var stored: StoredSession
+        var serverID: SessionID?
+        var version: RecordVersion?
+        var needsReseal = opened.needsReseal
+        switch try StoredSession.decode(opened.value) {
+        case .session(let session):
+            stored = session
+        case .pointer(let id, _, let handle):
+            guard let store else {
+                throw SessionError(.corrupt, "a client-mode cookie holds a pointer", layer: "SessionManager")
+            }
+            guard let record = try await store.record(.session(id)) else {
+                throw SessionError(.expired, "the session's server record is gone", layer: "SessionManager")
+            }
+            guard case .session(let session) = try StoredSession.decode(record.value), session.handle == handle else {
+                throw SessionError(.corrupt, "the server record belongs to another session", layer: "SessionManager")
+            }
+            (stored, serverID, version) = (session, id, record.version)
+            needsReseal = needsReseal || record.flags.contains(.needsReseal)
+        }
+        if let revocations = options.revocations, try await revocations.get(Self.revocationKey(stored.handle)) != nil {
+            throw SessionError(.expired, "the session was revoked", layer: "SessionManager")
+        }
+        loaded.adopt(stored, serverID: serverID, version: version, expires: opened.expires)
+        loaded.needsReseal = needsReseal
+    }
+
+    static func revocationKey(_ handle: String) throws -> SessionKey {
+        try SessionKey(prefix: "revoked", id: handle)
+    }
+
+    // MARK: Writing
+
+    /// Writes what changed in `loaded` and returns the cookies that go with it.
+    func persist(_ loaded: inout LoadedSession) async throws -> [SetCookie] {
+        let now = clock.now()
+        for retired in loaded.retired {
+            try await retire(retired, now: now)
+        }
+        loaded.retired = []
+        if loaded.current.isEmpty || hasOutlived(created: loaded.current.created, now: now) {
+            // Nothing worth keeping: remove what there was.
+            if loaded.original != nil {
+                try await retire(RetiredSession(loaded, now: now), now: now)
+            } else if let id = loaded.serverID {
+                try await store?.destroy(id)
+            }
+            return end(&loaded, now: now)
+        }
+        let expires = deadline(created: loaded.current.created, now: now)
+        let changed = loaded.original == nil || loaded.original != loaded.current
+        let refresh = refreshIsDue(from: loaded.expires, to: expires)
+        guard changed || loaded.needsReseal || refresh else { return [] }
+
+        let cookies: [SetCookie]
+        if let codec {
+            cookies = try await persistClient(codec, &loaded, expires: expires, changed: changed, now: now)
+        } else {
+            guard
+                let written = try await persistServer(
+                    &loaded, expires: expires, changed: changed, refresh: refresh, now: now)
+            else {
+                // Ended elsewhere (a logout, a revocation) while this request ran: it stays ended.
+                return end(&loaded, now: now)
+            }
+            cookies = written
+        }
+        if let user = loaded.current.user, options.userIndex != nil, user != loaded.original?.user {
+            try await index(
+                user, adding: loaded.current.handle, created: loaded.current.created, serverID: loaded.serverID,
+                now: now)
+        }
+        loaded.original = loaded.current
+        loaded.expires = expires
+        loaded.needsReseal = false
+        return cookies
+    }
+
+    private func persistServer(
+        _ loaded: inout LoadedSession,
+        expires: UnixTime?,
+        changed: Bool,
+        refresh: Bool,
+        now: UnixTime
+    ) async throws -> [SetCookie]? {
+        guard let store else { return [] }
+        if loaded.original == nil || loaded.serverID == nil {
+            let (id, version) = try await create(loaded.current, expires: expires)
+            loaded.serverID = id
+            loaded.version = version
+            return [sessionIDCookie(id, expires: expires, now: now)]
+        }
+        let id = loaded.serverID!
+        let survived: Bool
+        if changed || loaded.needsReseal {
+            survived = try await saveMerging(id, &loaded, expires: expires, store: store)
+        } else {
+            survived = try await store.touch(.session(id), expires: expires)
+        }
+        guard survived else { return nil }
+        return refresh ? [sessionIDCookie(id, expires: expires, now: now)] : []
+    }
+
+    private func persistClient(
+        _ codec: CookieCodec,
+        _ loaded: inout LoadedSession,
+        expires: UnixTime?,
+        changed: Bool,
+        now: UnixTime
+    ) async throws -> [SetCookie] {
+        var cookies: [SetCookie]
+        do {
+            cookies = try codec.setCookies(
+                for: loaded.current.value,
+                expires: expires,
+                now: now,
+                previousChunks: loaded.presentChunks
+            )
+            if let id = loaded.serverID {
+                // It fits in the cookie again: the server copy goes.
+                try await store?.destroy(id)
+                loaded.serverID = nil
+                loaded.version = nil
+            }
+        } catch let error as SessionError where error.code == .tooLarge {
+            guard let store else { throw error }
+            var id = loaded.serverID
+            if let existing = id, loaded.original != nil {
+                let survived =
+                    changed || loaded.needsReseal
+                    ? try await saveMerging(existing, &loaded, expires: expires, store: store)
+                    : try await store.touch(.session(existing), expires: expires)
+                if !survived { id = nil }
+            } else {
+                id = nil
+            }
+            if id == nil {
+                let created = try await create(loaded.current, expires: expires)
+                id = created.id
+                loaded.version = created.version
+            }
+            loaded.serverID = id
+            cookies = try codec.setCookies(
+                for: loaded.current.pointer(to: id!),
+                expires: expires,
+                now: now,
+                previousChunks: loaded.presentChunks
+            )
+        }
+        loaded.presentChunks = cookies.count { !$0.isDeletion }
+        return cookies
+    }
+
+    /// Stores `session` under a new random id.
+    private func create(_ session: StoredSession, expires: UnixTime?) async throws -> (
+        id: SessionID, version: RecordVersion?
+    ) {
+        guard let store else { preconditionFailure("create needs a store") }
+        let id = SessionID.random()
+        let record = Record(session.value, expires: expires)
+        if store.capabilities.compareAndSwap {
+            // 256 random bits do not collide; compare-and-swap makes sure of it anyway.
+            guard let version = try await store.base.compareAndSwap(.session(id), expecting: nil, with: record) else {
+                throw SessionError(.conflict, "a new session id was already taken", layer: "SessionManager")
+            }
+            return (id, version)
+        }
+        return (id, try await store.base.set(.session(id), to: record))
+    }
+
+    /// Saves `loaded.current` over server record `id`. When another request saved first, the
+    /// changes this request made are applied key by key to what that request saved, and the save
+    /// is tried again.
+    ///
+    /// - Returns: `false` when the record is gone (the session was ended elsewhere).
+    private func saveMerging(
+        _ id: SessionID,
+        _ loaded: inout LoadedSession,
+        expires: UnixTime?,
+        store: SessionStore
+    ) async throws -> Bool {
+        let key = SessionKey.session(id)
+        guard store.capabilities.compareAndSwap else {
+            loaded.version = try await store.base.set(key, to: Record(loaded.current.value, expires: expires))
+            return true
+        }
+        let original = loaded.original ?? loaded.current
+        var expected = loaded.version
+        var attempt = loaded.current
+        for round in 0..<options.maximumSaveAttempts {
+            if let version = try await store.base.compareAndSwap(
+                key,
+                expecting: expected,
+                with: Record(attempt.value, expires: expires)
+            ) {
+                loaded.current = attempt
+                loaded.version = version
+                return true
+            }
+            guard let record = try await store.record(key),
+                case .session(let theirs)? = try? StoredSession.decode(record.value),
+                theirs.handle == loaded.current.handle
+            else { return false }
+            expected = record.version
+            attempt = loaded.current.changes(since: original, appliedTo: theirs)
+            try await Self.backOff(round)
+        }
+        throw SessionError(
+            .conflict,
+            "the session was saved by other requests \(options.maximumSaveAttempts) times while this one tried",
+            layer: "SessionManager"
+        )
+    }
+
+    /// Waits a random time that grows with the round, so racing writers spread out.
+    static func backOff(_ round: Int) async throws {
+        let ceiling = UInt64(min(1 << min(round, 6), 50))
+        let milliseconds = Sodium.randomUInt64() % (ceiling + 1)
+        if milliseconds > 0 {
+            try await Task.sleep(for: .milliseconds(milliseconds))
+        } else {
+            await Task.yield()
+        }
+    }
+
+    /// Ends a session for good: its server record, its revocation, its place in the user index.
+    private func retire(_ retired: RetiredSession, now: UnixTime) async throws {
+        try await retireWithoutIndex(retired, now: now)
+        if let user = retired.user, options.userIndex != nil {
+            try await index(user, removing: retired.handle, now: now)
+        }
+    }
+
+    /// Deletes a session's server record and, for client cookies, records its revocation until
+    /// the last cookie it could have been given expires.
+    func retireWithoutIndex(_ retired: RetiredSession, now: UnixTime) async throws {
+        if let id = retired.serverID {
+            try await store?.destroy(id)
+        }
+        if codec != nil, let revocations = options.revocations {
+            let expires = deadline(created: retired.created, now: now)
+            try await revocations.set(Self.revocationKey(retired.handle), .bool(true), expires: expires)
+        }
+    }
+
+    /// Leaves `loaded` empty and returns the deletions of the cookies the client holds.
+    private func end(_ loaded: inout LoadedSession, now: UnixTime) -> [SetCookie] {
+        let deletions = loaded.presentChunks > 0 ? deletions(count: loaded.presentChunks) : []
+        loaded.reset(created: now)
+        loaded.presentChunks = 0
+        return deletions
+    }
+
+    // MARK: Cookies
+
+    func sessionIDCookie(_ id: SessionID, expires: UnixTime?, now: UnixTime) -> SetCookie {
+        SetCookie(
+            name: cookie.name,
+            value: id.rawValue,
+            attributes: cookie.attributes,
+            maxAge: expires.map { Int(clamping: max(0, $0.seconds - now.seconds)) },
+            expires: expires
+        )
+    }
+
+    func deletions(count: Int) -> [SetCookie] {
+        (0..<max(1, count)).map { index in
+            SetCookie.deletion(of: index == 0 ? cookie.name : "\(cookie.name)_\(index)", attributes: cookie.attributes)
+        }
+    }
+}
+
+/// A session as one request sees it.
+struct LoadedSession: Sendable {
+    /// The session as loaded, or as last saved; `nil` for a session that does not exist yet.
+    var original: StoredSession?
+    /// The session as the request left it.
+    var current: StoredSession
+    /// Server mode: the session's record. Hybrid mode: the record holding its data, if any.
+    var serverID: SessionID?
+    /// The record's version, for compare-and-swap.
+    var version: RecordVersion?
+    /// The deadline of the loaded cookie or record.
+    var expires: UnixTime?
+    /// Whether it was sealed under an older key.
+    var needsReseal = false
+    /// How many of the session's cookies the request carried (or the last response set).
+    var presentChunks = 0
+    /// Why the request's cookie was not used, if it was not.
+    var rejection: SessionError?
+    /// Sessions this request ended, to be removed when it is written.
+    var retired: [RetiredSession] = []
+    /// Cookies from an earlier ``RequestSession/save()`` in this request.
+    var written: [SetCookie] = []
+
+    init(fresh: StoredSession) {
+        self.current = fresh
+    }
+
+    mutating func adopt(_ stored: StoredSession, serverID: SessionID?, version: RecordVersion?, expires: UnixTime?) {
+        self.original = stored
+        self.current = stored
+        self.serverID = serverID
+        self.version = version
+        self.expires = expires
+    }
+
+    /// Starts over with an empty session (the cookies the request carried are still there).
+    mutating func reset(created: UnixTime) {
+        original = nil
+        current = StoredSession(created: created)
+        serverID = nil
+        version = nil
+        expires = nil
+        needsReseal = false
+    }
+}
+
+/// A session ended by the current request.
+struct RetiredSession: Sendable {
+    var serverID: SessionID?
+    var handle: String
+    var user: String?
+    var created: UnixTime
+
+    init(handle: String, created: UnixTime) {
+        self.handle = handle
+        self.created = created
+    }
+
+    init(_ loaded: LoadedSession, now: UnixTime) {
+        self.serverID = loaded.serverID
+        self.handle = (loaded.original ?? loaded.current).handle
+        self.user = loaded.original?.user
+        self.created = (loaded.original ?? loaded.current).created
+    }
+}

@@ -1,0 +1,130 @@
+/// A web session as it is persisted: in a sealed cookie (client mode) or as the value under
+/// `session:ID` (server mode).
+///
+/// The value is a dictionary with these entries, each left out when empty:
+///
+/// | key | value |
+/// |---|---|
+/// | `data` | the application's values (a dictionary) |
+/// | `flash` | values that live until read once (a dictionary) |
+/// | `created` | when the session began, Unix seconds: the start of its absolute lifetime |
+/// | `sid` | a random handle naming the session in the per-user index and the revocation list (not a bearer secret: it opens nothing) |
+/// | `csrf` | the session's CSRF secret, 32 bytes |
+/// | `user` | the user the session belongs to, set by ``RequestSession/logIn(user:)`` |
+/// | `ref` | hybrid mode only: the id of the server record holding the rest; such a cookie holds only `ref`, `created` and `sid` |
+struct StoredSession: Sendable, Equatable {
+    var data = SessionDictionary()
+    var flash = SessionDictionary()
+    var created: UnixTime
+    var handle: String
+    var csrf: [UInt8]?
+    var user: String?
+
+    init(created: UnixTime) {
+        self.created = created
+        self.handle = StoredSession.newHandle()
+    }
+
+    /// A new random handle: 128 bits in base64url.
+    static func newHandle() -> String {
+        Base64.urlEncodedString(Sodium.randomBytes(16))
+    }
+
+    /// Whether there is nothing worth keeping: no data, no flash values, no user, no CSRF secret.
+    var isEmpty: Bool {
+        data.isEmpty && flash.isEmpty && user == nil && csrf == nil
+    }
+
+    /// The persisted form.
+    var value: SessionValue {
+        var entries = SessionDictionary()
+        if !data.isEmpty { entries["data"] = .dictionary(data) }
+        if !flash.isEmpty { entries["flash"] = .dictionary(flash) }
+        entries["created"] = .int(created.seconds)
+        entries["sid"] = .string(handle)
+        if let csrf { entries["csrf"] = .bytes(csrf) }
+        if let user { entries["user"] = .string(user) }
+        return .dictionary(entries)
+    }
+
+    /// The persisted form of a hybrid-mode pointer to server record `id`.
+    func pointer(to id: SessionID) -> SessionValue {
+        .dictionary(["ref": .string(id.rawValue), "created": .int(created.seconds), "sid": .string(handle)])
+    }
+
+    /// What a persisted value holds: a whole session, or (hybrid mode) a pointer to one.
+    enum Decoded {
+        case session(StoredSession)
+        case pointer(SessionID, created: UnixTime, handle: String)
+    }
+
+    /// Reads a persisted value.
+    ///
+    /// - Throws: ``SessionError/Code/corrupt`` when the value does not have this shape.
+    static func decode(_ value: SessionValue) throws -> Decoded {
+        func corrupt(_ reason: String) -> SessionError {
+            SessionError(.corrupt, "the stored session \(reason)", layer: "SessionManager")
+        }
+        guard case .dictionary(let entries) = value else { throw corrupt("is not a dictionary") }
+        guard case .int(let created)? = entries["created"] else { throw corrupt("has no creation time") }
+        guard case .string(let handle)? = entries["sid"], !handle.isEmpty, handle.utf8.count <= 64 else {
+            throw corrupt("has no handle")
+        }
+        if let reference = entries["ref"] {
+            guard case .string(let text) = reference, let id = try? SessionID(text) else {
+                throw corrupt("has an invalid reference")
+            }
+            return .pointer(id, created: UnixTime(seconds: created), handle: handle)
+        }
+        var session = StoredSession(created: UnixTime(seconds: created))
+        session.handle = handle
+        switch entries["data"] {
+        case .dictionary(let data)?: session.data = data
+        case nil: break
+        default: throw corrupt("has data that is not a dictionary")
+        }
+        switch entries["flash"] {
+        case .dictionary(let flash)?: session.flash = flash
+        case nil: break
+        default: throw corrupt("has flash values that are not a dictionary")
+        }
+        switch entries["csrf"] {
+        case .bytes(let secret)? where secret.count == CSRFToken.secretLength: session.csrf = secret
+        case nil: break
+        default: throw corrupt("has an invalid CSRF secret")
+        }
+        switch entries["user"] {
+        case .string(let user)?: session.user = user
+        case nil: break
+        default: throw corrupt("has a user that is not a string")
+        }
+        return .session(session)
+    }
+
+    /// What changed from `original` to `self`, applied to `other`: changed and removed keys of
+    /// `data` and `flash` one by one, the other fields when they changed. Used to merge
+    /// concurrent saves key by key.
+    func changes(since original: StoredSession, appliedTo other: StoredSession) -> StoredSession {
+        var merged = other
+        merged.data = Self.merge(data, since: original.data, into: other.data)
+        merged.flash = Self.merge(flash, since: original.flash, into: other.flash)
+        if csrf != original.csrf { merged.csrf = csrf }
+        if user != original.user { merged.user = user }
+        return merged
+    }
+
+    private static func merge(
+        _ current: SessionDictionary,
+        since original: SessionDictionary,
+        into other: SessionDictionary
+    ) -> SessionDictionary {
+        var merged = other
+        for (key, value) in current where original[key] != value {
+            merged[key] = value
+        }
+        for key in original.keys where current[key] == nil {
+            merged[key] = nil
+        }
+        return merged
+    }
+}
