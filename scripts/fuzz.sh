@@ -29,21 +29,28 @@ source scripts/system-packages.sh
 ensure_packages "${CORE_PACKAGES[@]}"
 
 build() {
-    # Release speed, but without whole-module optimization: swiftc drops the fuzzer's coverage
-    # instrumentation under -wmo, which SwiftPM's release configuration turns on.
-    swift build -c release --product "$product" --sanitize=fuzzer --sanitize=address --scratch-path .build-fuzz \
-        -Xswiftc -no-whole-module-optimization 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+    # The sanitizers go to the compiler as one flag. Given as two (`--sanitize=fuzzer
+    # --sanitize=address`), the compiler driver keeps only the last, and SwiftPM orders them
+    # differently from run to run: each build then recompiled everything, with either coverage or
+    # AddressSanitizer but never both. `--sanitize=fuzzer` alone makes SwiftPM build the
+    # executable for libFuzzer's `main`. Whole-module optimization (on in release builds) is
+    # turned off: under it swiftc drops the fuzzer's coverage instrumentation.
+    swift build -c release --product "$product" --scratch-path .build-fuzz --sanitize=fuzzer \
+        -Xswiftc -sanitize=fuzzer,address -Xswiftc -no-whole-module-optimization 2>&1 |
+        grep -vE '^\[[0-9]+/[0-9]+\]' || true
 }
 instrumented() {
     # (Not `readelf | grep -q`: under pipefail, grep -q closing the pipe early fails the check.)
-    local sections
-    [ -x "$binary" ] && sections=$(readelf -S "$binary" 2>/dev/null) && [[ "$sections" == *__sancov_cntrs* ]]
+    local sections symbols
+    [ -x "$binary" ] || return 1
+    sections=$(readelf -S "$binary" 2>/dev/null) && [[ "$sections" == *__sancov_cntrs* ]] || return 1
+    symbols=$(nm "$binary" 2>/dev/null) && [[ "$symbols" == *__asan_report_load* ]]
 }
 binary=.build-fuzz/release/$product
 build
-# A harness without coverage feedback would only pretend to fuzz: check that the binary carries
-# libFuzzer's coverage counters.
-instrumented || { echo "build of $product failed or has no coverage instrumentation" >&2; exit 1; }
+# A harness without coverage feedback would only pretend to fuzz, and one without AddressSanitizer
+# would miss memory errors: check that the binary carries libFuzzer's counters and ASan's checks.
+instrumented || { echo "build of $product failed or lacks coverage or AddressSanitizer instrumentation" >&2; exit 1; }
 
 corpus=.build-fuzz/corpus/$name
 mkdir -p "$corpus" fuzz-artifacts
