@@ -18,10 +18,21 @@ let package = Package(
         .library(name: "Serializers", targets: ["Serializers"]),
         .library(name: "SessionPipelineTesting", targets: ["SessionPipelineTesting"]),
         .library(name: "SessionObservability", targets: ["SessionObservability"]),
+        .library(name: "SessionPipelineHummingbird", targets: ["SessionPipelineHummingbird"]),
         .executable(name: "FileSessions", targets: ["FileSessions"]),
+        .executable(name: "CookieSessions", targets: ["CookieSessions"]),
         .executable(name: "CustomLayer", targets: ["CustomLayer"]),
     ],
+    // The Hummingbird middleware and its example need Hummingbird; the core never does. The trait is
+    // on by default so `swift run CookieSessions` works as is; an application that wants only the
+    // core can depend on the package with `traits: []` and never fetch Hummingbird.
+    traits: [
+        .trait(name: "Hummingbird", description: "The Hummingbird 2 middleware and the CookieSessions example."),
+        .default(enabledTraits: ["Hummingbird"]),
+    ],
     dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
     ],
@@ -66,6 +77,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Sessions for Hummingbird 2 (with the Hummingbird trait): the middleware, the request
+        // context protocol, test helpers.
+        .target(
+            name: "SessionPipelineHummingbird",
+            dependencies: [
+                "SessionPipeline",
+                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Hummingbird"])),
+                .product(name: "HTTPTypes", package: "swift-http-types", condition: .when(traits: ["Hummingbird"])),
+                .product(name: "Logging", package: "swift-log", condition: .when(traits: ["Hummingbird"])),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The conformance suite any driver or layer stack can run, from any test framework.
         .target(
             name: "SessionPipelineTesting",
@@ -81,6 +104,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(
+            name: "CookieSessions",
+            dependencies: [
+                "SessionPipeline", "Serializers", "SessionPipelineHummingbird",
+                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Hummingbird"])),
+                .product(name: "Logging", package: "swift-log", condition: .when(traits: ["Hummingbird"])),
+            ],
+            path: "Examples/CookieSessions",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "CustomLayer",
             dependencies: ["SessionPipeline", "Serializers"],
@@ -121,6 +154,15 @@ let package = Package(
                 "SessionObservability", "SessionPipeline", "SessionPipelineTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SessionPipelineHummingbirdTests",
+            dependencies: [
+                "SessionPipeline", "Serializers", "SessionPipelineHummingbird", "CookieSessions",
+                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Hummingbird"])),
+                .product(name: "Logging", package: "swift-log", condition: .when(traits: ["Hummingbird"])),
             ],
             swiftSettings: swiftSettings
         ),
