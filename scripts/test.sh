@@ -6,11 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/system-packages.sh
-ensure_packages "${CORE_PACKAGES[@]}" python3 python3-pip
+ensure_packages "${CORE_PACKAGES[@]}" python3 python3-pip chromium chromium-driver
 # The known-answer vectors are checked with independent readers (msgpack, plistlib).
 ensure_python_module msgpack msgpack
 # The envelope vectors are opened with an independent XChaCha20-Poly1305 (cryptography).
 ensure_python_module cryptography cryptography
+# The browser test drives headless Chromium through WebDriver.
+ensure_python_module selenium selenium
 
 echo "== swift format lint"
 swift format lint --strict --recursive Package.swift Sources Tests Examples Fuzz Benchmarks
@@ -20,6 +22,12 @@ swift build --build-tests
 
 echo "== test"
 swift test --skip-build
+
+echo "== browser: the CookieSessions page in headless Chromium"
+for mode in client server hybrid; do
+    echo "-- $mode mode"
+    python3 scripts/browser_test.py .build/debug/CookieSessions --mode "$mode"
+done
 
 echo "== fuzz: a short run of every target"
 log=$(mktemp)
