@@ -13,7 +13,8 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 let package = Package(
     name: "SessionPipelineBenchmarks",
     platforms: [.macOS(.v15)],
-    dependencies: [.package(path: "..")],
+    // Without the root's Hummingbird trait: the benchmarks measure the library, not the server.
+    dependencies: [.package(path: "..", traits: [])],
     targets: [
         .executableTarget(
             name: "SessionBenchmarks",

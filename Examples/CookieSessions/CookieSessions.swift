@@ -37,6 +37,10 @@
             var logger = Logger(label: "CookieSessions")
             logger.logLevel = options.logLevel
             let demo = try Demo(options: options, logger: logger)
+            if let path = options.sealSessionPath {
+                writeLine(try await demo.cookieHeader(forSessionIn: path), to: STDOUT_FILENO)
+                return
+            }
             let app = demo.application { port in
                 writeLine(
                     "CookieSessions (\(options.mode) mode) listening on http://127.0.0.1:\(port)/", to: STDOUT_FILENO)

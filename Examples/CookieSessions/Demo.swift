@@ -31,8 +31,13 @@
             )
         }
 
-        /// Creates the application; `keys` overrides `SESSION_KEYS`.
-        init(options: DemoOptions, logger: Logger, keys givenKeys: KeyRing? = nil) throws {
+        /// Creates the application; `keys` overrides `SESSION_KEYS`, `clock` the system clock.
+        init(
+            options: DemoOptions,
+            logger: Logger,
+            keys givenKeys: KeyRing? = nil,
+            clock: any SessionClock = SystemClock()
+        ) throws {
             self.options = options
             self.logger = logger
             let keys: KeyRing
@@ -51,10 +56,10 @@
             let store: SessionStore
             if let path = options.storePath {
                 store = try SessionStore.pipeline().serialized(.binary).encrypted(with: keys)
-                    .driver(FileDriver(root: path))
+                    .driver(FileDriver(root: path, clock: clock))
             } else {
                 store = try SessionStore.pipeline().serialized(.binary).encrypted(with: keys)
-                    .driver(MemoryDriver<[UInt8]>())
+                    .driver(MemoryDriver<[UInt8]>(clock: clock))
             }
             let cookie = Self.cookie(insecure: options.insecureCookies)
             let codec = try CookieCodec(
@@ -75,8 +80,28 @@
             )
             self.sessions = try SessionManager(
                 mode,
-                options: .init(expiry: expiry, revocations: store, userIndex: store)
+                options: .init(expiry: expiry, revocations: store, userIndex: store, clock: clock)
             )
+        }
+
+        /// The `Cookie` header of a new session holding the JSON object in the file at `path`.
+        func cookieHeader(forSessionIn path: String) async throws -> String {
+            guard let file = fopen(path, "rb") else {
+                throw SessionError(.io, "cannot open \(path)", layer: "CookieSessions")
+            }
+            defer { fclose(file) }
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = fread(&buffer, 1, buffer.count, file)
+                if count <= 0 { break }
+                bytes += buffer[0..<count]
+            }
+            let serializer = JSONSerializer()
+            guard let data = SessionDictionary(try serializer.deserialize([serializer.tag] + bytes)) else {
+                throw SessionError(.invalidValue, "\(path) does not hold a JSON object", layer: "CookieSessions")
+            }
+            return try await sessions.cookieHeader(data: data)
         }
 
         /// The application, listening on 127.0.0.1; `onRunning` gets the port.

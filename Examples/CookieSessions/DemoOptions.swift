@@ -29,10 +29,14 @@
         /// Cookies without `Secure`, for browsers that refuse secure cookies over plain HTTP.
         var insecureCookies = false
         var logLevel = Logger.Level.info
+        /// Print the `Cookie` header of a session holding this JSON file's object, and exit (for
+        /// benchmarks: client mode, with the keys from `SESSION_KEYS`).
+        var sealSessionPath: String?
 
         static let usage = """
             usage: CookieSessions [--port P] [--mode client|server|hybrid] [--store DIR]
                                   [--idle SECONDS] [--absolute SECONDS] [--insecure-cookies] [--quiet]
+                                  [--seal-session JSON-FILE]
             """
 
         static func parse(_ arguments: [String]) throws(UsageError) -> DemoOptions {
@@ -66,6 +70,7 @@
                 case "--absolute": options.absoluteSeconds = try seconds(for: flag)
                 case "--insecure-cookies": options.insecureCookies = true
                 case "--quiet": options.logLevel = .warning
+                case "--seal-session": options.sealSessionPath = try value(for: flag)
                 case "--help", "-h":
                     print(usage)
                     exit(0)

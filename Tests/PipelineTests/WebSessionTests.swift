@@ -334,6 +334,19 @@ struct WebSessionTests {
     }
 
     @Test(arguments: ModeUnderTest.allCases)
+    func everyWriteRenewsTheCookiesMaxAge(_ mode: ModeUnderTest) async throws {
+        let clock = ManualClock()
+        let browser = Browser(try Self.manager(mode, clock: clock))
+        // Writes more often than the refresh interval, for longer than the idle limit: the
+        // browser's cookie must keep up with the session's deadline, or it would expire first.
+        for _ in 0..<100 {
+            _ = try await browser.count()
+            #expect(browser.lastSetCookies.map(\.maxAge) == [1800])
+            clock.advance(by: .seconds(30))
+        }
+    }
+
+    @Test(arguments: ModeUnderTest.allCases)
     func absoluteExpiryEndsEvenABusySession(_ mode: ModeUnderTest) async throws {
         let clock = ManualClock()
         let options = SessionManager.Options(expiry: .init(idle: .seconds(600), absolute: .seconds(3600)))

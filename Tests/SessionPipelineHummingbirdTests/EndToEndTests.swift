@@ -183,15 +183,31 @@
         }
 
         @Test(arguments: modes)
-        func idleSessionsExpire(_ mode: DemoOptions.Mode) async throws {
-            let server = try await RunningServer.start(mode) { $0.idleSeconds = 3 }
+        func sessionsExpireWhenIdleAndAtTheirAbsoluteLimit(_ mode: DemoOptions.Mode) async throws {
+            // The server's clock is a manual one, so the test moves time instead of sleeping.
+            let clock = ManualClock()
+            let server = try await RunningServer.start(mode, clock: clock) {
+                $0.idleSeconds = 600
+                $0.absoluteSeconds = 3600
+            }
             defer { Task { await server.stop() } }
             let jar = CookieJar()
             #expect(try await count(jar, port: server.port) == 1)
-            try await Task.sleep(for: .seconds(1))
+            clock.advance(by: .seconds(599))
             #expect(try await count(jar, port: server.port) == 2)
-            try await Task.sleep(for: .seconds(4))
-            #expect(try await count(jar, port: server.port) == 1)
+            clock.advance(by: .seconds(600))
+            let expired = try await jar.send("GET", "/counter", port: server.port)
+            #expect(expired.status == 200)
+            #expect(try expired.json() == ["count": 1], "idle for 600 seconds: a new session")
+
+            // Busy, but past the absolute limit: over all the same.
+            for expected in Int64(2)...12 {
+                clock.advance(by: .seconds(300))
+                #expect(try await count(jar, port: server.port) == expected)
+            }
+            clock.advance(by: .seconds(300))
+            let info = try await jar.send("GET", "/info", port: server.port).json()
+            #expect(info["count"] == 0, "3600 seconds after its start the session is over")
         }
 
         @Test func testHelpersStartARequestWithAGivenSession() async throws {

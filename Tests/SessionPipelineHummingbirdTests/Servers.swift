@@ -16,6 +16,7 @@
             _ mode: DemoOptions.Mode,
             keys: KeyRing = KeyRing(id: 1, key: TestKeys.first),
             logs: LogCapture? = nil,
+            clock: any SessionClock = SystemClock(),
             configure: (inout DemoOptions) -> Void = { _ in }
         ) async throws -> RunningServer {
             var options = DemoOptions()
@@ -26,7 +27,7 @@
                 logs.map { $0 as any LogHandler } ?? SwiftLogNoOpLogHandler(label)
             }
             logger.logLevel = .info
-            let demo = try Demo(options: options, logger: logger, keys: keys)
+            let demo = try Demo(options: options, logger: logger, keys: keys, clock: clock)
             let (ports, continuation) = AsyncStream<Int>.makeStream()
             let app = demo.application { port in
                 continuation.yield(port)

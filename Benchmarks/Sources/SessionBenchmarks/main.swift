@@ -1,13 +1,14 @@
 // SessionBenchmarks: release-mode benchmarks of SessionPipeline.
 //
-//     swift run -c release --package-path Benchmarks SessionBenchmarks [serializers]
+//     swift run -c release --package-path Benchmarks SessionBenchmarks [serializers] [cookies]
 //
 // Prints Markdown tables; every ratio compares figures measured in the same run.
 
 import Foundation
 
-let suites: [String: () throws -> Void] = [
-    "serializers": serializerBenchmarks
+let suites: [String: () async throws -> Void] = [
+    "serializers": { try serializerBenchmarks() },
+    "cookies": cookieBenchmarks,
 ]
 
 // `profile FORMAT encode|decode SESSION SECONDS` repeats one operation, for `perf record`.
@@ -27,5 +28,5 @@ for name in names {
         print("unknown suite \(name); suites: \(suites.keys.sorted().joined(separator: ", "))")
         exit(2)
     }
-    try suite()
+    try await suite()
 }

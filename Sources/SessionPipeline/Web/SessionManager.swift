@@ -317,7 +317,7 @@ public struct SessionManager: Sendable {
         } else {
             guard
                 let written = try await persistServer(
-                    &loaded, expires: expires, changed: changed, refresh: refresh, now: now)
+                    &loaded, expires: expires, changed: changed, now: now)
             else {
                 // Ended elsewhere (a logout, a revocation) while this request ran: it stays ended.
                 return end(&loaded, now: now)
@@ -339,7 +339,6 @@ public struct SessionManager: Sendable {
         _ loaded: inout LoadedSession,
         expires: UnixTime?,
         changed: Bool,
-        refresh: Bool,
         now: UnixTime
     ) async throws -> [SetCookie]? {
         guard let store else { return [] }
@@ -357,7 +356,9 @@ public struct SessionManager: Sendable {
             survived = try await store.touch(.session(id), expires: expires)
         }
         guard survived else { return nil }
-        return refresh ? [sessionIDCookie(id, expires: expires, now: now)] : []
+        // The browser's copy of the cookie expires with the `Max-Age` it was last sent with, so
+        // every write that moves the deadline sends it again (a few dozen bytes).
+        return [sessionIDCookie(id, expires: expires, now: now)]
     }
 
     private func persistClient(
