@@ -64,7 +64,9 @@
             let cookie = Self.cookie(insecure: options.insecureCookies)
             let codec = try CookieCodec(
                 serializer: .binary,
-                compression: Compression(.zstd()),
+                // Compression buys room under the 4096-byte cookie budget; a session under 1 KiB
+                // is far from it, so it is sealed as it is and skips zstd on every request.
+                compression: Compression(.zstd(), threshold: 1024),
                 protection: .encrypted(Encryption(keys: keys)),
                 configuration: cookie
             )

@@ -254,8 +254,11 @@ public struct CookieCodec: Sendable {
             while !rest.isEmpty {
                 let capacity = room(index) - (index == 0 ? 3 : 0)
                 guard capacity > 0, index < configuration.maximumChunks else { break }
-                parts.append(rest.prefix(capacity))
-                rest = rest.dropFirst(capacity)
+                // Offsets in UTF-8 bytes: the sealed text is ASCII, and a byte offset costs no
+                // grapheme breaking.
+                let cut = rest.utf8.index(rest.startIndex, offsetBy: capacity, limitedBy: rest.endIndex) ?? rest.endIndex
+                parts.append(rest[..<cut])
+                rest = rest[cut...]
                 index += 1
             }
             guard rest.isEmpty, parts.count >= 2 else {
@@ -301,7 +304,9 @@ public struct CookieCodec: Sendable {
     ///   chunk, ``SessionError/Code/tooLarge`` when the cookies exceed the header budget.
     public func sealedText(in cookies: [(name: String, value: String)]) throws -> (text: String, chunks: Int)? {
         guard let first = cookies.first(where: { $0.name == configuration.name })?.value else { return nil }
-        guard let dot = first.firstIndex(of: ".") else {
+        // The sealed text is base64url, so a "." can only end the chunk count ("2." to "99."):
+        // only the first three bytes are looked at.
+        guard let dot = first.utf8.prefix(3).firstIndex(of: UInt8(ascii: ".")) else {
             guard first.utf8.count <= configuration.maximumHeaderBytes else {
                 throw SessionError(
                     .tooLarge, "the session cookie is larger than the header budget", layer: "CookieCodec")
@@ -311,7 +316,7 @@ public struct CookieCodec: Sendable {
         guard let count = Int(first[..<dot]), count >= 2, count <= configuration.maximumChunks else {
             throw SessionError(.malformed, "the session cookie's chunk count is out of range", layer: "CookieCodec")
         }
-        var text = String(first[first.index(after: dot)...])
+        var text = String(first[first.utf8.index(after: dot)...])
         for index in 1..<count {
             guard let part = cookies.first(where: { $0.name == chunkName(index) })?.value else {
                 throw SessionError(

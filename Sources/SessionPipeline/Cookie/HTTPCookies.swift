@@ -113,31 +113,43 @@ public enum CookieHeader {
     /// Pairs without `=` are skipped; surrounding spaces are trimmed; a value in double quotes is
     /// unquoted. Nothing is decoded further.
     public static func parse(_ header: some StringProtocol) -> [(name: String, value: String)] {
+        // One pass over the UTF-8 bytes: every delimiter is ASCII, so byte positions are always
+        // character boundaries, and no grapheme breaking is paid on a header of a few kilobytes.
         var cookies: [(name: String, value: String)] = []
-        for part in header.split(separator: ";", omittingEmptySubsequences: true) {
-            guard cookies.count < maximumCookies else { break }
-            guard let equals = part.firstIndex(of: "=") else { continue }
-            let name = part[..<equals].trimmingSpaces
-            var value = part[part.index(after: equals)...].trimmingSpaces
-            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
-                value = value.dropFirst().dropLast()
+        let bytes = Array(header.utf8)
+        let count = bytes.count
+        var position = 0
+        while position < count, cookies.count < maximumCookies {
+            var end = position
+            var equals = -1
+            while end < count, bytes[end] != UInt8(ascii: ";") {
+                if equals < 0, bytes[end] == UInt8(ascii: "=") { equals = end }
+                end += 1
+            }
+            defer { position = end + 1 }
+            guard equals >= 0 else { continue }
+            let name = trimmed(bytes, position, equals)
+            var value = trimmed(bytes, equals + 1, end)
+            if value.count >= 2, bytes[value.lowerBound] == UInt8(ascii: "\""),
+                bytes[value.upperBound - 1] == UInt8(ascii: "\"")
+            {
+                value = value.lowerBound + 1..<value.upperBound - 1
             }
             guard !name.isEmpty else { continue }
-            cookies.append((String(name), String(value)))
+            cookies.append(
+                (String(decoding: bytes[name], as: UTF8.self), String(decoding: bytes[value], as: UTF8.self)))
         }
         return cookies
     }
-}
 
-extension StringProtocol {
-    fileprivate var trimmingSpaces: SubSequence {
-        var start = startIndex
-        var end = endIndex
-        while start < end, self[start] == " " || self[start] == "\t" { start = index(after: start) }
-        while end > start, self[index(before: end)] == " " || self[index(before: end)] == "\t" {
-            end = index(before: end)
-        }
-        return self[start..<end]
+    /// `start..<end` without leading and trailing spaces and tabs.
+    private static func trimmed(_ bytes: [UInt8], _ start: Int, _ end: Int) -> Range<Int> {
+        var start = start
+        var end = end
+        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        return start..<end
     }
 }
 

@@ -38,41 +38,85 @@ package enum Base64 {
         url: Bool,
         padded: Bool
     ) {
-        let alphabet = url ? urlAlphabet : standardAlphabet
-        output.reserveCapacity(output.count + encodedLength(bytes.count, padded: padded))
-        alphabet.withUnsafeBufferPointer { alphabet in
-            var iterator = bytes.makeIterator()
-            while let b0 = iterator.next() {
-                let b1 = iterator.next()
-                let b2 = b1 == nil ? nil : iterator.next()
-                output.append(alphabet[Int(b0 >> 2)])
-                output.append(alphabet[Int((b0 & 0x03) << 4 | (b1 ?? 0) >> 4)])
-                if let b1 {
-                    output.append(alphabet[Int((b1 & 0x0F) << 2 | (b2 ?? 0) >> 6)])
+        let length = encodedLength(bytes.count, padded: padded)
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: length))
+        output.withUnsafeMutableBufferPointer { output in
+            let target = UnsafeMutableBufferPointer(rebasing: output[start...])
+            let written =
+                bytes.withContiguousStorageIfAvailable {
+                    encode($0, into: target, url: url, padded: padded)
+                } ?? Array(bytes).withUnsafeBufferPointer { encode($0, into: target, url: url, padded: padded) }
+            assert(written == length)
+        }
+    }
+
+    /// Writes the encoding of `input` to the start of `output`, which has room for it; returns the
+    /// number of bytes written. Three input bytes become four characters per step, through a
+    /// 64-entry table, with no per-byte bounds checks or appends.
+    private static func encode(
+        _ input: UnsafeBufferPointer<UInt8>,
+        into output: UnsafeMutableBufferPointer<UInt8>,
+        url: Bool,
+        padded: Bool
+    ) -> Int {
+        (url ? urlAlphabet : standardAlphabet).withUnsafeBufferPointer { alphabet in
+            guard let source = input.baseAddress, let target = output.baseAddress, let alphabet = alphabet.baseAddress
+            else { return 0 }
+            let count = input.count
+            var read = 0
+            var written = 0
+            while read + 3 <= count {
+                let word = UInt32(source[read]) << 16 | UInt32(source[read + 1]) << 8 | UInt32(source[read + 2])
+                target[written] = alphabet[Int(word >> 18)]
+                target[written + 1] = alphabet[Int(word >> 12 & 0x3F)]
+                target[written + 2] = alphabet[Int(word >> 6 & 0x3F)]
+                target[written + 3] = alphabet[Int(word & 0x3F)]
+                read += 3
+                written += 4
+            }
+            let rest = count - read
+            if rest > 0 {
+                let b0 = UInt32(source[read])
+                let b1 = rest == 2 ? UInt32(source[read + 1]) : 0
+                let word = b0 << 16 | b1 << 8
+                target[written] = alphabet[Int(word >> 18)]
+                target[written + 1] = alphabet[Int(word >> 12 & 0x3F)]
+                written += 2
+                if rest == 2 {
+                    target[written] = alphabet[Int(word >> 6 & 0x3F)]
+                    written += 1
                 } else if padded {
-                    output.append(UInt8(ascii: "="))
+                    target[written] = UInt8(ascii: "=")
+                    written += 1
                 }
-                if let b2 {
-                    output.append(alphabet[Int(b2 & 0x3F)])
-                } else if padded {
-                    output.append(UInt8(ascii: "="))
+                if padded {
+                    target[written] = UInt8(ascii: "=")
+                    written += 1
                 }
             }
+            return written
         }
     }
 
     /// The padded standard encoding of `bytes`.
     package static func encodedString(_ bytes: some Collection<UInt8>) -> String {
-        var output: [UInt8] = []
-        encode(bytes, into: &output, url: false, padded: true)
-        return String(decoding: output, as: UTF8.self)
+        encodedString(bytes, url: false, padded: true)
     }
 
     /// The unpadded base64url encoding of `bytes`.
     package static func urlEncodedString(_ bytes: some Collection<UInt8>) -> String {
-        var output: [UInt8] = []
-        encode(bytes, into: &output, url: true, padded: false)
-        return String(decoding: output, as: UTF8.self)
+        encodedString(bytes, url: true, padded: false)
+    }
+
+    /// The encoding of `bytes`, written straight into the string's storage.
+    private static func encodedString(_ bytes: some Collection<UInt8>, url: Bool, padded: Bool) -> String {
+        let length = encodedLength(bytes.count, padded: padded)
+        guard length > 0 else { return "" }
+        return String(unsafeUninitializedCapacity: length) { target in
+            bytes.withContiguousStorageIfAvailable { encode($0, into: target, url: url, padded: padded) }
+                ?? Array(bytes).withUnsafeBufferPointer { encode($0, into: target, url: url, padded: padded) }
+        }
     }
 
     /// Decodes `text`, or returns `nil` when it is not a canonical encoding.
@@ -81,40 +125,63 @@ package enum Base64 {
     ///   - url: Use the base64url alphabet and expect no padding; otherwise the standard alphabet
     ///     with padding to a multiple of four.
     package static func decode(_ text: some Collection<UInt8>, url: Bool) -> [UInt8]? {
-        let table = url ? urlTable : standardTable
+        if let result = text.withContiguousStorageIfAvailable({ decode($0, url: url) }) { return result }
+        return Array(text).withUnsafeBufferPointer { decode($0, url: url) }
+    }
+
+    /// Decodes four characters to three bytes per step; a character outside the alphabet maps to
+    /// 0xFF, and one OR over the four table values finds it.
+    private static func decode(_ text: UnsafeBufferPointer<UInt8>, url: Bool) -> [UInt8]? {
         var count = text.count
         if !url {
             guard count % 4 == 0 else { return nil }
-            var padding = 0
-            var index = text.endIndex
-            while padding < 2, index != text.startIndex {
-                let previous = text.index(index, offsetBy: -1)
-                guard text[previous] == UInt8(ascii: "=") else { break }
-                padding += 1
-                index = previous
-            }
-            count -= padding
+            if count > 0, text[count - 1] == UInt8(ascii: "=") { count -= 1 }
+            if count > 0, text[count - 1] == UInt8(ascii: "=") { count -= 1 }
         }
         if count % 4 == 1 { return nil }
-        var output: [UInt8] = []
-        output.reserveCapacity(count * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        var consumed = 0
-        for byte in text {
-            if consumed == count { break }
-            let value = table[Int(byte)]
-            if value == 0xFF { return nil }
-            accumulator = accumulator << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+        let full = count / 4
+        let rest = count % 4
+        let length = full * 3 + (rest == 0 ? 0 : rest - 1)
+        let table = url ? urlTable : standardTable
+        var valid = true
+        let output = table.withUnsafeBufferPointer { table in
+            [UInt8](unsafeUninitializedCapacity: length) { output, initialized in
+                initialized = length
+                guard let source = text.baseAddress, let table = table.baseAddress else { return }
+                var read = 0
+                var written = 0
+                var invalid: UInt8 = 0
+                for _ in 0..<full {
+                    let a = table[Int(source[read])]
+                    let b = table[Int(source[read + 1])]
+                    let c = table[Int(source[read + 2])]
+                    let d = table[Int(source[read + 3])]
+                    invalid |= (a | b | c | d) & 0x80
+                    let word = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                    output[written] = UInt8(truncatingIfNeeded: word >> 16)
+                    output[written + 1] = UInt8(truncatingIfNeeded: word >> 8)
+                    output[written + 2] = UInt8(truncatingIfNeeded: word)
+                    read += 4
+                    written += 3
+                }
+                if rest >= 2 {
+                    let a = table[Int(source[read])]
+                    let b = table[Int(source[read + 1])]
+                    let c = rest == 3 ? table[Int(source[read + 2])] : 0
+                    invalid |= (a | b | c) & 0x80
+                    let word = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6
+                    output[written] = UInt8(truncatingIfNeeded: word >> 16)
+                    // Leftover bits must be zero for the encoding to be canonical.
+                    if rest == 2 {
+                        if b & 0x0F != 0 { invalid = 0x80 }
+                    } else {
+                        output[written + 1] = UInt8(truncatingIfNeeded: word >> 8)
+                        if c & 0x03 != 0 { invalid = 0x80 }
+                    }
+                }
+                valid = invalid == 0
             }
-            consumed += 1
         }
-        // Leftover bits must be zero for the encoding to be canonical.
-        if bits > 0 && accumulator & ((1 << UInt32(bits)) - 1) != 0 { return nil }
-        return output
+        return valid ? output : nil
     }
 }

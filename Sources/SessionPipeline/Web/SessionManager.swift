@@ -122,17 +122,38 @@ public struct SessionManager: Sendable {
         }
     }
 
-    /// The mode.
-    public let mode: Mode
-    /// The options.
-    public let options: Options
-    /// The clock every deadline is computed from.
-    public let clock: any SessionClock
+    /// What a manager holds, behind one reference: a request copies the manager into its
+    /// session handle, and a copy then costs one retain instead of one per codec and store part.
+    private final class Parts: Sendable {
+        let mode: Mode
+        let options: Options
+        let clock: any SessionClock
+        let codec: CookieCodec?
+        let store: SessionStore?
+        let cookie: CookieCodec.Configuration
 
-    let codec: CookieCodec?
-    let store: SessionStore?
+        init(
+            mode: Mode, options: Options, clock: any SessionClock, codec: CookieCodec?, store: SessionStore?,
+            cookie: CookieCodec.Configuration
+        ) {
+            (self.mode, self.options, self.clock) = (mode, options, clock)
+            (self.codec, self.store, self.cookie) = (codec, store, cookie)
+        }
+    }
+
+    private let parts: Parts
+
+    /// The mode.
+    public var mode: Mode { parts.mode }
+    /// The options.
+    public var options: Options { parts.options }
+    /// The clock every deadline is computed from.
+    public var clock: any SessionClock { parts.clock }
+
+    var codec: CookieCodec? { parts.codec }
+    var store: SessionStore? { parts.store }
     /// The cookie's name, attributes and limits.
-    public let cookie: CookieCodec.Configuration
+    public var cookie: CookieCodec.Configuration { parts.cookie }
 
     /// Creates a manager.
     ///
@@ -142,14 +163,17 @@ public struct SessionManager: Sendable {
         func refuse(_ reason: String) -> SessionError {
             SessionError(.invalidConfiguration, reason, layer: "SessionManager")
         }
+        let codec: CookieCodec?
+        let store: SessionStore?
+        let cookie: CookieCodec.Configuration
         switch mode {
-        case .client(let codec):
-            (self.codec, self.store, self.cookie) = (codec, nil, codec.configuration)
-        case .server(let store, let cookie):
-            try cookie.validate()
-            (self.codec, self.store, self.cookie) = (nil, store, cookie)
-        case .hybrid(let codec, let store):
-            (self.codec, self.store, self.cookie) = (codec, store, codec.configuration)
+        case .client(let client):
+            (codec, store, cookie) = (client, nil, client.configuration)
+        case .server(let server, let configuration):
+            try configuration.validate()
+            (codec, store, cookie) = (nil, server, configuration)
+        case .hybrid(let client, let server):
+            (codec, store, cookie) = (client, server, client.configuration)
         }
         let expiry = options.expiry
         if let idle = expiry.idle, idle < .seconds(1) { throw refuse("the idle timeout must be at least one second") }
@@ -158,9 +182,9 @@ public struct SessionManager: Sendable {
         }
         guard expiry.refreshInterval >= .zero else { throw refuse("the refresh interval cannot be negative") }
         guard options.maximumSaveAttempts >= 1 else { throw refuse("a save needs at least one attempt") }
-        self.mode = mode
-        self.options = options
-        self.clock = options.clock ?? store?.clock ?? SystemClock()
+        parts = Parts(
+            mode: mode, options: options, clock: options.clock ?? store?.clock ?? SystemClock(), codec: codec,
+            store: store, cookie: cookie)
     }
 
     // MARK: Deadlines

@@ -1,0 +1,59 @@
+import Foundation
+import SessionPipelineTesting
+import Testing
+
+@testable import SessionPipeline
+
+/// The table-driven codec against Foundation's, on seeded random bytes of every length class.
+@Suite struct Base64Tests {
+    static func urlForm(_ standard: String) -> String {
+        String(standard.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 }.filter { $0 != "=" })
+    }
+
+    @Test func agreesWithFoundationOnSeededRandomBytes() throws {
+        var generator = SeededGenerator.fromEnvironment()
+        print("Base64 seed: \(generator.seed)")
+        for length in Array(0..<70) + (0..<40).map({ _ in Int.random(in: 70...5000, using: &generator) }) {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let standard = Data(bytes).base64EncodedString()
+            let url = Self.urlForm(standard)
+            #expect(Base64.encodedString(bytes) == standard, "length \(length) (seed \(generator.seed))")
+            #expect(Base64.urlEncodedString(bytes) == url, "length \(length) (seed \(generator.seed))")
+            var appended: [UInt8] = [0x2A]
+            Base64.encode(bytes[...], into: &appended, url: true, padded: false)
+            #expect(appended == [0x2A] + Array(url.utf8), "length \(length) (seed \(generator.seed))")
+            #expect(Base64.decode(standard.utf8, url: false) == bytes, "length \(length) (seed \(generator.seed))")
+            #expect(Base64.decode(url.utf8, url: true) == bytes, "length \(length) (seed \(generator.seed))")
+            // A non-contiguous collection takes the same path through a copy.
+            #expect(Base64.decode(AnyCollection(url.utf8), url: true) == bytes)
+        }
+    }
+
+    @Test func refusesEveryByteOutsideTheAlphabetAtEveryPosition() {
+        let url = Array(Base64.urlEncodedString(Array(0..<30 as Range<UInt8>)).utf8)
+        for position in url.indices {
+            for bad in [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "."), 0x00, 0x80, 0xFF] {
+                var text = url
+                text[position] = bad
+                #expect(Base64.decode(text, url: true) == nil, "byte \(bad) at \(position)")
+            }
+        }
+    }
+
+    @Test func refusesNonCanonicalEndingsAndPadding() {
+        // One leftover character can never encode a byte.
+        #expect(Base64.decode(Array("QUJDR".utf8), url: true) == nil)
+        // Non-zero bits left over in the last character.
+        #expect(Base64.decode(Array("QR".utf8), url: true) == nil)
+        #expect(Base64.decode(Array("QUJ".utf8), url: true) == nil)
+        #expect(Base64.decode(Array("QUI".utf8), url: true) == [0x41, 0x42])
+        #expect(Base64.decode(Array("QUE=".utf8), url: false) == [0x41, 0x41])
+        #expect(Base64.decode(Array("QUF=".utf8), url: false) == nil)
+        // Padding where the url form has none, and the standard form without it.
+        #expect(Base64.decode(Array("QUE=".utf8), url: true) == nil)
+        #expect(Base64.decode(Array("QUE".utf8), url: false) == nil)
+        #expect(Base64.decode(Array("Q===".utf8), url: false) == nil)
+        #expect(Base64.decode(Array("====".utf8), url: false) == nil)
+        #expect(Base64.decode(Array("".utf8), url: false) == [])
+    }
+}
