@@ -256,7 +256,8 @@ public struct CookieCodec: Sendable {
                 guard capacity > 0, index < configuration.maximumChunks else { break }
                 // Offsets in UTF-8 bytes: the sealed text is ASCII, and a byte offset costs no
                 // grapheme breaking.
-                let cut = rest.utf8.index(rest.startIndex, offsetBy: capacity, limitedBy: rest.endIndex) ?? rest.endIndex
+                let cut =
+                    rest.utf8.index(rest.startIndex, offsetBy: capacity, limitedBy: rest.endIndex) ?? rest.endIndex
                 parts.append(rest[..<cut])
                 rest = rest[cut...]
                 index += 1
