@@ -85,6 +85,74 @@ extension SessionSerializer where Self == MessagePackSerializer {
     public static var binary: MessagePackSerializer { MessagePackSerializer() }
 }
 
+extension MessagePackSerializer: SplicingSerializer {
+    /// The entries of the MessagePack map `value` holds, values left encoded; `nil` when it holds
+    /// something else. Keys are checked in full (UTF-8, no duplicates); each value's framing is
+    /// checked (lengths, nesting, key types, extension types), its contents when decoded.
+    public func entries(of value: EncodedValue) throws -> [EncodedEntry]? {
+        try checkTag(value)
+        let base = value.bytes.startIndex
+        return try value.bytes.withUnsafeBytes { raw -> [EncodedEntry]? in
+            var reader = MessagePackReader(input: raw, position: 0, maximumDepth: maximumDepth)
+            do {
+                guard let ranges = try reader.readMapSkippingValues() else { return nil }
+                guard reader.position == raw.count else {
+                    throw MessagePackReader.Failure(position: reader.position, reason: "trailing bytes after the value")
+                }
+                var entries = ranges.entries.map {
+                    EncodedEntry(
+                        key: $0.key,
+                        value: EncodedValue(
+                            tag: Self.tag,
+                            bytes: value.bytes[(base + $0.value.lowerBound)..<(base + $0.value.upperBound)])
+                    )
+                }
+                if !ranges.isSorted {
+                    entries.sort { UTF8Text.compare($0.key, $1.key) < 0 }
+                    for index in entries.indices.dropFirst()
+                    where UTF8Text.compare(entries[index - 1].key, entries[index].key) == 0 {
+                        throw MessagePackReader.Failure(position: 0, reason: "duplicate key")
+                    }
+                }
+                return entries
+            } catch let failure as MessagePackReader.Failure {
+                throw SessionError(.malformed, "at byte \(failure.position): \(failure.reason)", layer: "Binary")
+            }
+        }
+    }
+
+    /// Decodes one value read by ``entries(of:)``.
+    public func decode(_ value: EncodedValue) throws -> SessionValue {
+        try checkTag(value)
+        return try value.bytes.withUnsafeBytes { raw in
+            var reader = MessagePackReader(input: raw, position: 0, maximumDepth: maximumDepth)
+            do {
+                let decoded = try reader.readValue(depth: 0)
+                guard reader.position == raw.count else {
+                    throw MessagePackReader.Failure(position: reader.position, reason: "trailing bytes after the value")
+                }
+                return decoded
+            } catch let failure as MessagePackReader.Failure {
+                throw SessionError(.malformed, "at byte \(failure.position): \(failure.reason)", layer: "Binary")
+            }
+        }
+    }
+
+    /// Writes `value` as tag `0x21` followed by MessagePack; encoded parts are copied as they are.
+    public func serialize(_ value: SplicedValue) throws -> [UInt8] {
+        var writer = MessagePackWriter(maximumDepth: maximumDepth)
+        writer.output.append(Self.tag)
+        try writer.write(value, depth: 0)
+        return writer.output.finish()
+    }
+
+    private func checkTag(_ value: EncodedValue) throws {
+        guard value.tag == Self.tag else {
+            throw SessionError(.unknownFormat, "the value is not in the binary format", layer: "Binary")
+        }
+    }
+}
+
 private struct MessagePackWriter: ~Copyable {
     var output = ByteWriter(capacity: 1024)
     let maximumDepth: Int
@@ -136,6 +204,39 @@ private struct MessagePackWriter: ~Copyable {
                     writeString(entries[index].key)
                     try write(entries[index].value, depth: depth + 1)
                 }
+            }
+        }
+    }
+
+    mutating func write(_ value: SplicedValue, depth: Int) throws {
+        switch value {
+        case .value(let value):
+            try write(value, depth: depth)
+        case .encoded(let encoded):
+            guard encoded.tag == MessagePackSerializer.tag else {
+                throw SessionError(.invalidValue, "an encoded part is in another format", layer: "Binary")
+            }
+            encoded.bytes.withUnsafeBytes { output.append($0) }
+        case .dictionary(var entries):
+            try checkDepth(depth)
+            try checkCount(entries.count)
+            var sorted = true
+            for index in entries.indices.dropFirst()
+            where UTF8Text.compare(entries[index - 1].key, entries[index].key) >= 0 {
+                sorted = false
+                break
+            }
+            if !sorted {
+                entries.sort { UTF8Text.compare($0.key, $1.key) < 0 }
+                for index in entries.indices.dropFirst()
+                where UTF8Text.compare(entries[index - 1].key, entries[index].key) == 0 {
+                    throw SessionError(.invalidValue, "duplicate key '\(entries[index].key)'", layer: "Binary")
+                }
+            }
+            writeHeader(count: entries.count, fix: 0x80, fixLimit: 15, eight: nil, sixteen: 0xDE, thirtyTwo: 0xDF)
+            for entry in entries {
+                writeString(entry.key)
+                try write(entry.value, depth: depth + 1)
             }
         }
     }
@@ -388,6 +489,195 @@ struct MessagePackReader {
         }
         guard let dictionary = entries.dictionary() else { throw fail("duplicate key", at: start) }
         return .dictionary(dictionary)
+    }
+
+    /// Reads a map's keys and the byte range of each value, checking only each value's framing;
+    /// `nil` (with nothing consumed) when the next value is not a map. `isSorted` says whether the
+    /// keys came in strictly increasing byte order (then there are no duplicates either).
+    mutating func readMapSkippingValues() throws -> (entries: [(key: String, value: Range<Int>)], isSorted: Bool)? {
+        let start = position
+        let head = try byte()
+        let count: Int
+        switch head {
+        case 0x80...0x8F: count = Int(head & 0x0F)
+        case 0xDE: count = Int(try bigEndian(UInt16.self))
+        case 0xDF: count = Int(try bigEndian(UInt32.self))
+        default:
+            position = start
+            return nil
+        }
+        try checkCount(count, minimum: 2)
+        var entries: [(key: String, value: Range<Int>)] = []
+        entries.reserveCapacity(count)
+        var previousKey: Range<Int>?
+        var isSorted = true
+        for _ in 0..<count {
+            let keyOffset = try keyLength()
+            let length = position - keyOffset
+            guard let key = strings.string(at: keyOffset, count: length, in: input) else {
+                throw fail("invalid UTF-8 in a key", at: keyOffset)
+            }
+            let keyRange = keyOffset..<position
+            if let previousKey, compareBytes(previousKey, keyRange) >= 0 { isSorted = false }
+            previousKey = keyRange
+            let valueStart = position
+            try skipValue(depth: 1)
+            entries.append((key, valueStart..<position))
+        }
+        return (entries, isSorted)
+    }
+
+    /// Reads a string header and moves past its bytes; returns where the bytes start.
+    private mutating func keyLength() throws -> Int {
+        let keyStart = position
+        let head = try byte()
+        let length: Int
+        switch head {
+        case 0xA0...0xBF: length = Int(head & 0x1F)
+        case 0xD9: length = Int(try byte())
+        case 0xDA: length = Int(try bigEndian(UInt16.self))
+        case 0xDB: length = Int(try bigEndian(UInt32.self))
+        default: throw fail("a map key that is not a string", at: keyStart)
+        }
+        let offset = position
+        _ = try take(length)
+        return offset
+    }
+
+    /// Moves past one value, checking its framing: lengths within the input, the nesting limit,
+    /// string keys, and (by decoding them, which allocates nothing) every scalar but strings and
+    /// byte strings, whose bytes are only skipped.
+    mutating func skipValue(depth: Int) throws {
+        if let end = Self.skip(input, from: position, depth: depth, maximumDepth: maximumDepth) {
+            position = end
+            return
+        }
+        // The fast path found a fault; the checked path below finds it again and says what it is.
+        let start = position
+        let head = try byte()
+        switch head {
+        case 0x80...0x8F: try skipMap(count: Int(head & 0x0F), depth: depth, start: start)
+        case 0x90...0x9F: try skipArray(count: Int(head & 0x0F), depth: depth, start: start)
+        case 0xA0...0xBF: _ = try take(Int(head & 0x1F))
+        case 0xC4, 0xD9: _ = try take(Int(try byte()))
+        case 0xC5, 0xDA: _ = try take(Int(try bigEndian(UInt16.self)))
+        case 0xC6, 0xDB: _ = try take(Int(try bigEndian(UInt32.self)))
+        case 0xDC: try skipArray(count: Int(try bigEndian(UInt16.self)), depth: depth, start: start)
+        case 0xDD: try skipArray(count: Int(try bigEndian(UInt32.self)), depth: depth, start: start)
+        case 0xDE: try skipMap(count: Int(try bigEndian(UInt16.self)), depth: depth, start: start)
+        case 0xDF: try skipMap(count: Int(try bigEndian(UInt32.self)), depth: depth, start: start)
+        default:
+            position = start
+            _ = try readValue(depth: depth)
+        }
+    }
+
+    /// The end of the value at `position`, or `nil` when it is not well framed: the same checks
+    /// as the throwing path, in straight-line code with no errors to build.
+    private static func skip(_ input: UnsafeRawBufferPointer, from position: Int, depth: Int, maximumDepth: Int) -> Int?
+    {
+        let count = input.count
+        guard position < count else { return nil }
+        let head = input[position]
+        var at = position + 1
+        @inline(__always) func length(_ size: Int) -> Int? {
+            guard count - at >= size else { return nil }
+            var value = 0
+            for index in 0..<size { value = value << 8 | Int(input[at + index]) }
+            at += size
+            return value
+        }
+        @inline(__always) func bytes(_ size: Int?) -> Int? {
+            guard let size, count - at >= size else { return nil }
+            return at + size
+        }
+        func elements(_ elements: Int?, pairs: Bool) -> Int? {
+            guard let elements, depth < maximumDepth, elements <= (count - at) / (pairs ? 2 : 1) else { return nil }
+            for _ in 0..<elements {
+                if pairs {
+                    guard at < count else { return nil }
+                    let key = input[at]
+                    at += 1
+                    let keyLength: Int?
+                    switch key {
+                    case 0xA0...0xBF: keyLength = Int(key & 0x1F)
+                    case 0xD9: keyLength = length(1)
+                    case 0xDA: keyLength = length(2)
+                    case 0xDB: keyLength = length(4)
+                    default: return nil
+                    }
+                    guard let end = bytes(keyLength) else { return nil }
+                    at = end
+                }
+                guard let end = skip(input, from: at, depth: depth + 1, maximumDepth: maximumDepth) else { return nil }
+                at = end
+            }
+            return at
+        }
+        func timestamp(_ size: Int?) -> Int? {
+            guard let size, count - at >= size + 1, input[at] == 0xFF else { return nil }
+            let body = at + 1
+            var word: UInt64 = 0
+            switch size {
+            case 4:
+                break
+            case 8:
+                for index in 0..<8 { word = word << 8 | UInt64(input[body + index]) }
+                guard word >> 34 < 1_000_000_000 else { return nil }
+            case 12:
+                var nanoseconds: UInt32 = 0
+                for index in 0..<4 { nanoseconds = nanoseconds << 8 | UInt32(input[body + index]) }
+                for index in 4..<12 { word = word << 8 | UInt64(input[body + index]) }
+                guard nanoseconds < 1_000_000_000 else { return nil }
+                // Leave the range check of far dates to the checked path.
+                let seconds = Int64(bitPattern: word)
+                guard seconds > -9_000_000_000_000, seconds < 9_000_000_000_000 else { return nil }
+            default:
+                return nil
+            }
+            return body + size
+        }
+        switch head {
+        case 0x00...0x7F, 0xC0, 0xC2, 0xC3, 0xE0...0xFF: return at
+        case 0x80...0x8F: return elements(Int(head & 0x0F), pairs: true)
+        case 0x90...0x9F: return elements(Int(head & 0x0F), pairs: false)
+        case 0xA0...0xBF: return bytes(Int(head & 0x1F))
+        case 0xC4, 0xD9: return bytes(length(1))
+        case 0xC5, 0xDA: return bytes(length(2))
+        case 0xC6, 0xDB: return bytes(length(4))
+        case 0xC7: return timestamp(length(1))
+        case 0xC8: return timestamp(length(2))
+        case 0xC9: return timestamp(length(4))
+        case 0xCA, 0xD2, 0xCE: return bytes(4)
+        case 0xCB, 0xD3: return bytes(8)
+        case 0xCF: return at < count && input[at] < 0x80 ? bytes(8) : nil
+        case 0xCC, 0xD0: return bytes(1)
+        case 0xCD, 0xD1: return bytes(2)
+        case 0xD6: return timestamp(4)
+        case 0xD7: return timestamp(8)
+        case 0xDC: return elements(length(2), pairs: false)
+        case 0xDD: return elements(length(4), pairs: false)
+        case 0xDE: return elements(length(2), pairs: true)
+        case 0xDF: return elements(length(4), pairs: true)
+        default: return nil
+        }
+    }
+
+    private mutating func skipArray(count: Int, depth: Int, start: Int) throws {
+        guard depth < maximumDepth else { throw fail("nesting deeper than \(maximumDepth) levels", at: start) }
+        try checkCount(count, minimum: 1)
+        for _ in 0..<count {
+            try skipValue(depth: depth + 1)
+        }
+    }
+
+    private mutating func skipMap(count: Int, depth: Int, start: Int) throws {
+        guard depth < maximumDepth else { throw fail("nesting deeper than \(maximumDepth) levels", at: start) }
+        try checkCount(count, minimum: 2)
+        for _ in 0..<count {
+            _ = try keyLength()
+            try skipValue(depth: depth + 1)
+        }
     }
 
     /// Orders two ranges of the input by their bytes, as ``UTF8Text/compare(_:_:)`` orders strings.

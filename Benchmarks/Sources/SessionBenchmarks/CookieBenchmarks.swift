@@ -38,10 +38,44 @@ func cookieBenchmarks() async throws {
                         try codec.setCookies(
                             for: data.value, expires: now + .seconds(1800), now: now, previousChunks: 1))
                 })
+            let payload = try require(try codec.readPayload(cookies, now: now)).payload
+            let splicer = MessagePackSerializer()
+            cases.append(
+                AsyncCase(name: "\(label): parse the Cookie header") {
+                    blackHole(CookieHeader.parse(header))
+                })
+            cases.append(
+                AsyncCase(name: "\(label): open the cookie to its payload") {
+                    blackHole(try codec.readPayload(cookies, now: now))
+                })
+            cases.append(
+                AsyncCase(name: "\(label): split the payload, values left encoded") {
+                    let record = try require(try splicer.entries(of: EncodedValue(payload: payload)))
+                    blackHole(try splicer.entries(of: try require(record.first { $0.key == "data" }).value))
+                })
+            cases.append(
+                AsyncCase(name: "\(label): seal a payload into cookies") {
+                    blackHole(
+                        try codec.setCookies(
+                            forPayload: payload, expires: now + .seconds(1800), now: now, previousChunks: 1))
+                })
             cases.append(
                 AsyncCase(name: "\(label): a request that changes one key") {
                     let session = RequestSession()
                     session.attach(to: manager, cookieHeaders: [header])
+                    let count = (try await session.get(Int.self, "count") ?? 0) + 1
+                    try await session.set(count, for: "count")
+                    blackHole(try await session.commit())
+                })
+            // The example server's configuration: a revocation list (for "log out everywhere")
+            // in a memory store, looked up on every request.
+            let revocations = try SessionStore.pipeline().serialized(.binary).encrypted(with: keys)
+                .driver(MemoryDriver<[UInt8]>())
+            let checked = try SessionManager(.client(codec), options: .init(revocations: revocations))
+            cases.append(
+                AsyncCase(name: "\(label): the same, checking a revocation list") {
+                    let session = RequestSession()
+                    session.attach(to: checked, cookieHeaders: [header])
                     let count = (try await session.get(Int.self, "count") ?? 0) + 1
                     try await session.set(count, for: "count")
                     blackHole(try await session.commit())
@@ -80,6 +114,11 @@ struct AsyncCase {
 
 /// ``measure(_:rounds:)`` for async operations.
 func measureAsync(_ cases: [AsyncCase], rounds: Int = 25) async throws -> [Measurement] {
+    // BENCHMARK_CASE=TEXT runs only the cases whose names contain TEXT (for profiling one).
+    let cases =
+        ProcessInfo.processInfo.environment["BENCHMARK_CASE"].map { only in
+            cases.filter { $0.name.contains(only) }
+        } ?? cases
     let clock = ContinuousClock()
     func nanoseconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) / 1e9

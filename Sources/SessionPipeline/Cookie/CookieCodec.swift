@@ -117,6 +117,7 @@ public struct CookieCodec: Sendable {
     /// The format sessions are written in.
     public let serializer: any SessionSerializer
     private let readersByTag: [(any SessionSerializer)?]
+    private let splicer: (any SplicingSerializer)?
     /// The compression applied before sealing, if any.
     public let compression: Compression?
     /// Encryption or signing.
@@ -150,6 +151,7 @@ public struct CookieCodec: Sendable {
         self.configuration = configuration
         self.serializer = serializer
         self.readersByTag = table
+        self.splicer = serializer as? any SplicingSerializer
         self.compression = compression
         self.protection = protection
         self.decompressor = Compression(
@@ -163,7 +165,13 @@ public struct CookieCodec: Sendable {
     /// The sealed text of `value`: serialized, compressed, sealed or signed with the cookie's name
     /// as context, in base64url.
     public func seal(_ value: SessionValue, expires: UnixTime?) throws -> String {
-        var bytes = try serializer.serialize(value)
+        try seal(payload: try serializer.serialize(value), expires: expires)
+    }
+
+    /// The sealed text of a payload a serializer wrote (tag byte first): compressed, sealed or
+    /// signed with the cookie's name as context, in base64url.
+    public func seal(payload: [UInt8], expires: UnixTime?) throws -> String {
+        var bytes = payload
         if let compression {
             bytes = compression.compress(bytes)
         }
@@ -192,6 +200,35 @@ public struct CookieCodec: Sendable {
     ///   ``SessionError/Code/authenticationFailed``, ``SessionError/Code/unknownKeyID``,
     ///   ``SessionError/Code/expired``, or a serializer's or decompressor's error.
     public func open(_ text: some StringProtocol, now: UnixTime) throws -> Opened {
+        let opened = try openPayload(text, now: now)
+        return Opened(value: try deserialize(opened.payload), expires: opened.expires, needsReseal: opened.needsReseal)
+    }
+
+    /// Reads a payload with the configured serializer its tag names.
+    ///
+    /// - Throws: ``SessionError/Code/unknownFormat`` for a tag no configured serializer has, or
+    ///   the serializer's error.
+    public func deserialize(_ payload: [UInt8]) throws -> SessionValue {
+        guard let tag = payload.first, let reader = readersByTag[Int(tag)] else {
+            throw SessionError(.unknownFormat, "the cookie's payload is in no configured format", layer: "CookieCodec")
+        }
+        return try reader.deserialize(payload)
+    }
+
+    /// What a cookie held, before deserializing.
+    public struct OpenedPayload: Sendable {
+        /// The payload, its serializer's tag byte first.
+        public var payload: [UInt8]
+        /// The expiry sealed into the cookie.
+        public var expires: UnixTime?
+        /// Whether it was sealed under an older key: the next response should re-seal it.
+        public var needsReseal: Bool
+    }
+
+    /// Opens sealed text down to the serialized payload.
+    ///
+    /// - Throws: as ``open(_:now:)``, except for the serializer's errors.
+    public func openPayload(_ text: some StringProtocol, now: UnixTime) throws -> OpenedPayload {
         guard let bytes = Base64.decode(text.utf8, url: true) else {
             throw SessionError(.malformed, "the cookie is not base64url text", layer: "CookieCodec")
         }
@@ -206,11 +243,8 @@ public struct CookieCodec: Sendable {
             let verified = try signing.verify(bytes, context: configuration.name, now: now)
             (plaintext, expires, needsReseal) = (verified.payload, verified.expires, verified.needsReseal)
         }
-        let frame = try decompressor.decompress(plaintext)
-        guard let tag = frame.first, let reader = readersByTag[Int(tag)] else {
-            throw SessionError(.unknownFormat, "the cookie's payload is in no configured format", layer: "CookieCodec")
-        }
-        return Opened(value: try reader.deserialize(frame), expires: expires, needsReseal: needsReseal)
+        return OpenedPayload(
+            payload: try decompressor.decompress(plaintext), expires: expires, needsReseal: needsReseal)
     }
 
     // MARK: Cookies
@@ -237,7 +271,21 @@ public struct CookieCodec: Sendable {
         now: UnixTime,
         previousChunks: Int
     ) throws -> [SetCookie] {
-        let text = try seal(value, expires: expires)
+        try setCookies(
+            forPayload: try serializer.serialize(value), expires: expires, now: now, previousChunks: previousChunks)
+    }
+
+    /// The `Set-Cookie` headers for a payload a serializer wrote (tag byte first), as
+    /// ``setCookies(for:expires:now:previousChunks:)`` makes them for a value.
+    ///
+    /// - Throws: ``SessionError/Code/tooLarge`` as that method does.
+    public func setCookies(
+        forPayload payload: [UInt8],
+        expires: UnixTime?,
+        now: UnixTime,
+        previousChunks: Int
+    ) throws -> [SetCookie] {
+        let text = try seal(payload: payload, expires: expires)
         let maxAge = maxAge(expires, now: now)
         let attributes = configuration.attributes
         let attributeLength = attributes.rendered(maxAge: maxAge, expires: expires).utf8.count
@@ -347,4 +395,14 @@ public struct CookieCodec: Sendable {
         guard let (text, _) = try sealedText(in: cookies) else { return nil }
         return try open(text, now: now)
     }
+
+    /// Reads the session's payload from a request's cookies, without deserializing it; `nil` when
+    /// there is none.
+    public func readPayload(_ cookies: [(name: String, value: String)], now: UnixTime) throws -> OpenedPayload? {
+        guard let (text, _) = try sealedText(in: cookies) else { return nil }
+        return try openPayload(text, now: now)
+    }
+
+    /// The serializer for new cookies as a ``SplicingSerializer``, when it is one.
+    public var splicingSerializer: (any SplicingSerializer)? { splicer }
 }

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The attributes session cookies are written with.
 ///
 /// The defaults are the safe ones: `Path=/`, `Secure`, `HttpOnly`, `SameSite=Lax`, no `Domain`.
@@ -115,15 +123,28 @@ public enum CookieHeader {
     public static func parse(_ header: some StringProtocol) -> [(name: String, value: String)] {
         // One pass over the UTF-8 bytes: every delimiter is ASCII, so byte positions are always
         // character boundaries, and no grapheme breaking is paid on a header of a few kilobytes.
+        header.utf8.withContiguousStorageIfAvailable(parse) ?? Array(header.utf8).withUnsafeBufferPointer(parse)
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> [(name: String, value: String)] {
         var cookies: [(name: String, value: String)] = []
-        let bytes = Array(header.utf8)
         let count = bytes.count
         var position = 0
         while position < count, cookies.count < maximumCookies {
+            // The name is short: scan it byte by byte; the value (kilobytes for a sealed
+            // session) is searched for its end with memchr.
             var end = position
             var equals = -1
-            while end < count, bytes[end] != UInt8(ascii: ";") {
-                if equals < 0, bytes[end] == UInt8(ascii: "=") { equals = end }
+            while end < count {
+                let byte = bytes[end]
+                if byte == UInt8(ascii: ";") { break }
+                if byte == UInt8(ascii: "=") {
+                    equals = end
+                    let base = UnsafeRawPointer(bytes.baseAddress!)
+                    end =
+                        memchr(base + end, Int32(UInt8(ascii: ";")), count - end).map { base.distance(to: $0) } ?? count
+                    break
+                }
                 end += 1
             }
             defer { position = end + 1 }
@@ -136,14 +157,19 @@ public enum CookieHeader {
                 value = value.lowerBound + 1..<value.upperBound - 1
             }
             guard !name.isEmpty else { continue }
-            cookies.append(
-                (String(decoding: bytes[name], as: UTF8.self), String(decoding: bytes[value], as: UTF8.self)))
+            cookies.append((string(bytes, name), string(bytes, value)))
         }
         return cookies
     }
 
+    /// The text of `range`, decoded as UTF-8 (invalid bytes replaced).
+    private static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        let slice = UnsafeBufferPointer(rebasing: bytes[range])
+        return String(decoding: slice, as: UTF8.self)
+    }
+
     /// `start..<end` without leading and trailing spaces and tabs.
-    private static func trimmed(_ bytes: [UInt8], _ start: Int, _ end: Int) -> Range<Int> {
+    private static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int> {
         var start = start
         var end = end
         func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }

@@ -90,12 +90,12 @@ public final class RequestSession: Sendable {
 
     /// The application's values.
     public func data() async throws -> SessionDictionary {
-        try await withSession { loaded, _ in loaded.current.data }
+        try await withSession { loaded, _ in try loaded.current.data.dictionary() }
     }
 
     /// The value under `key`, or `nil`.
     public func value(forKey key: String) async throws -> SessionValue? {
-        try await withSession { loaded, _ in loaded.current.data[key] }
+        try await withSession { loaded, _ in try loaded.current.data.value(forKey: key) }
     }
 
     /// The value under `key` decoded as `T`, or `nil` when the key is absent.
@@ -110,23 +110,27 @@ public final class RequestSession: Sendable {
     /// - Throws: ``SessionError/Code/invalidValue`` when the value has no session-value form.
     public func set<T: Encodable>(_ value: T, for key: String) async throws {
         let converted = try SessionValueEncoder().encode(value)
-        try await withSession { loaded, _ in loaded.current.data[key] = converted }
+        try await withSession { loaded, _ in loaded.current.data.set(converted, forKey: key) }
     }
 
     /// Stores a session value under `key`; `nil` removes the key.
     public func setValue(_ value: SessionValue?, forKey key: String) async throws {
-        try await withSession { loaded, _ in loaded.current.data[key] = value }
+        try await withSession { loaded, _ in loaded.current.data.set(value, forKey: key) }
     }
 
     /// Removes `key` and returns what it held.
     @discardableResult
     public func removeValue(forKey key: String) async throws -> SessionValue? {
-        try await withSession { loaded, _ in loaded.current.data.removeValue(forKey: key) }
+        try await withSession { loaded, _ in try loaded.current.data.removeValue(forKey: key) }
     }
 
     /// Changes the application's values in one step.
     public func update<R: Sendable>(_ body: (inout SessionDictionary) throws -> R) async throws -> R {
-        try await withSession { loaded, _ in try body(&loaded.current.data) }
+        try await withSession { loaded, _ in
+            var data = try loaded.current.data.dictionary()
+            defer { loaded.current.data = SessionData(data) }
+            return try body(&data)
+        }
     }
 
     // MARK: Flash

@@ -278,14 +278,23 @@ public struct SessionManager: Sendable {
     ) async throws {
         loaded.presentChunks = codec.presentChunks(in: cookies)
         guard loaded.presentChunks > 0 else { return }
-        guard let opened = try codec.read(cookies, now: now) else {
+        guard let opened = try codec.readPayload(cookies, now: now) else {
             throw SessionError(.malformed, "chunk cookies arrived without the session cookie", layer: "SessionManager")
         }
         var stored: StoredSession
         var serverID: SessionID?
         var version: RecordVersion?
         var needsReseal = opened.needsReseal
-        switch try StoredSession.decode(opened.value) {
+        let decoded: StoredSession.Decoded
+        if let splicer = codec.splicingSerializer, opened.payload.first == splicer.tag,
+            let entries = try splicer.entries(of: EncodedValue(payload: opened.payload))
+        {
+            // The data entries stay encoded until the request uses them.
+            decoded = try StoredSession.decode(entries: entries, reader: splicer)
+        } else {
+            decoded = try StoredSession.decode(try codec.deserialize(opened.payload))
+        }
+        switch decoded {
         case .session(let session):
             stored = session
         case .pointer(let id, _, let handle):
@@ -394,8 +403,14 @@ public struct SessionManager: Sendable {
     ) async throws -> [SetCookie] {
         var cookies: [SetCookie]
         do {
+            let payload =
+                if let splicer = codec.splicingSerializer {
+                    try splicer.serialize(loaded.current.spliced)
+                } else {
+                    try codec.serializer.serialize(try loaded.current.persistedValue())
+                }
             cookies = try codec.setCookies(
-                for: loaded.current.value,
+                forPayload: payload,
                 expires: expires,
                 now: now,
                 previousChunks: loaded.presentChunks
@@ -441,7 +456,7 @@ public struct SessionManager: Sendable {
     ) {
         guard let store else { preconditionFailure("create needs a store") }
         let id = SessionID.random()
-        let record = Record(session.value, expires: expires)
+        let record = Record(try session.persistedValue(), expires: expires)
         if store.capabilities.compareAndSwap {
             // 256 random bits do not collide; compare-and-swap makes sure of it anyway.
             guard let version = try await store.base.compareAndSwap(.session(id), expecting: nil, with: record) else {
@@ -465,7 +480,8 @@ public struct SessionManager: Sendable {
     ) async throws -> Bool {
         let key = SessionKey.session(id)
         guard store.capabilities.compareAndSwap else {
-            loaded.version = try await store.base.set(key, to: Record(loaded.current.value, expires: expires))
+            loaded.version = try await store.base.set(
+                key, to: Record(try loaded.current.persistedValue(), expires: expires))
             return true
         }
         let original = loaded.original ?? loaded.current
@@ -475,7 +491,7 @@ public struct SessionManager: Sendable {
             if let version = try await store.base.compareAndSwap(
                 key,
                 expecting: expected,
-                with: Record(attempt.value, expires: expires)
+                with: Record(try attempt.persistedValue(), expires: expires)
             ) {
                 loaded.current = attempt
                 loaded.version = version
@@ -486,7 +502,7 @@ public struct SessionManager: Sendable {
                 theirs.handle == loaded.current.handle
             else { return false }
             expected = record.version
-            attempt = loaded.current.changes(since: original, appliedTo: theirs)
+            attempt = try loaded.current.changes(since: original, appliedTo: theirs)
             try await Self.backOff(round)
         }
         throw SessionError(

@@ -13,7 +13,7 @@
 /// | `user` | the user the session belongs to, set by ``RequestSession/logIn(user:)`` |
 /// | `ref` | hybrid mode only: the id of the server record holding the rest; such a cookie holds only `ref`, `created` and `sid` |
 struct StoredSession: Sendable, Equatable {
-    var data = SessionDictionary()
+    var data = SessionData()
     var flash = SessionDictionary()
     var created: UnixTime
     var handle: String
@@ -35,15 +35,30 @@ struct StoredSession: Sendable, Equatable {
         data.isEmpty && flash.isEmpty && user == nil && csrf == nil
     }
 
-    /// The persisted form.
-    var value: SessionValue {
+    /// The persisted form, every value decoded.
+    ///
+    /// - Throws: the serializer's error when a value left encoded does not decode.
+    func persistedValue() throws -> SessionValue {
         var entries = SessionDictionary()
-        if !data.isEmpty { entries["data"] = .dictionary(data) }
+        if !data.isEmpty { entries["data"] = .dictionary(try data.dictionary()) }
         if !flash.isEmpty { entries["flash"] = .dictionary(flash) }
         entries["created"] = .int(created.seconds)
         entries["sid"] = .string(handle)
         if let csrf { entries["csrf"] = .bytes(csrf) }
         if let user { entries["user"] = .string(user) }
+        return .dictionary(entries)
+    }
+
+    /// The persisted form with the data entries that were never decoded still encoded: written
+    /// by a ``SplicingSerializer``, it gives the same bytes as ``persistedValue()``.
+    var spliced: SplicedValue {
+        var entries: [(key: String, value: SplicedValue)] = []
+        entries.append(("created", .value(.int(created.seconds))))
+        if let csrf { entries.append(("csrf", .value(.bytes(csrf)))) }
+        if !data.isEmpty { entries.append(("data", data.spliced)) }
+        if !flash.isEmpty { entries.append(("flash", .value(.dictionary(flash)))) }
+        entries.append(("sid", .value(.string(handle))))
+        if let user { entries.append(("user", .value(.string(user)))) }
         return .dictionary(entries)
     }
 
@@ -79,7 +94,7 @@ struct StoredSession: Sendable, Equatable {
         var session = StoredSession(created: UnixTime(seconds: created))
         session.handle = handle
         switch entries["data"] {
-        case .dictionary(let data)?: session.data = data
+        case .dictionary(let data)?: session.data = SessionData(data)
         case nil: break
         default: throw corrupt("has data that is not a dictionary")
         }
@@ -101,15 +116,56 @@ struct StoredSession: Sendable, Equatable {
         return .session(session)
     }
 
+    /// Reads a persisted value whose entries a ``SplicingSerializer`` left encoded: the session's
+    /// own fields are decoded, its data entries stay encoded until used.
+    ///
+    /// - Throws: ``SessionError/Code/corrupt`` when the value does not have the shape of a
+    ///   session, or the serializer's error for a field that does not decode.
+    static func decode(entries: [EncodedEntry], reader: any SplicingSerializer) throws -> Decoded {
+        var fields = SessionDictionary()
+        var data: [EncodedEntry]?
+        for entry in entries {
+            if entry.key == "data" {
+                guard let dataEntries = try reader.entries(of: entry.value) else {
+                    throw SessionError(
+                        .corrupt, "the stored session has data that is not a dictionary", layer: "SessionManager")
+                }
+                data = dataEntries
+            } else {
+                fields[entry.key] = try reader.decode(entry.value)
+            }
+        }
+        guard case .session(var session) = try decode(.dictionary(fields)) else {
+            return try decode(.dictionary(fields))
+        }
+        if let data { session.data = SessionData(encoded: data, reader: reader) }
+        return .session(session)
+    }
+
     /// What changed from `original` to `self`, applied to `other`: changed and removed keys of
     /// `data` and `flash` one by one, the other fields when they changed. Used to merge
     /// concurrent saves key by key.
-    func changes(since original: StoredSession, appliedTo other: StoredSession) -> StoredSession {
+    func changes(since original: StoredSession, appliedTo other: StoredSession) throws -> StoredSession {
         var merged = other
-        merged.data = Self.merge(data, since: original.data, into: other.data)
+        merged.data = try Self.merge(data, since: original.data, into: other.data)
         merged.flash = Self.merge(flash, since: original.flash, into: other.flash)
         if csrf != original.csrf { merged.csrf = csrf }
         if user != original.user { merged.user = user }
+        return merged
+    }
+
+    private static func merge(
+        _ current: SessionData,
+        since original: SessionData,
+        into other: SessionData
+    ) throws -> SessionData {
+        var merged = other
+        for key in current.keys where !SessionData.sameValue(key, current, original) {
+            merged.set(try current.value(forKey: key), forKey: key)
+        }
+        for key in original.keys where !current.contains(key) {
+            merged.set(SessionValue?.none, forKey: key)
+        }
         return merged
     }
 
