@@ -35,8 +35,14 @@ echo "$check" | grep -q '"count":1' || { echo "counter did not read the session:
 echo "$check" | grep -qi '^set-cookie: session=' || { echo "counter did not re-seal the session" >&2; exit 1; }
 
 run() {
-    wrk -t 1 -c "$connections" -d "${seconds}s" -s Benchmarks/web/cookie.lua "$base$1" |
-        awk '/Requests\/sec/ {print $2} /Non-2xx/ {print "non-2xx " $0 > "/dev/stderr"}'
+    local output
+    output=$(wrk -t 1 -c "$connections" -d "${seconds}s" -s Benchmarks/web/cookie.lua "$base$1")
+    if grep -q "Non-2xx\|Socket errors" <<< "$output"; then
+        echo "wrk saw failed requests on $1:" >&2
+        echo "$output" >&2
+        exit 1
+    fi
+    awk '/Requests\/sec/ {print $2}' <<< "$output"
 }
 wrk -t 1 -c "$connections" -d 2s -s Benchmarks/web/cookie.lua "$base/plain" > /dev/null   # warm-up
 plain=()

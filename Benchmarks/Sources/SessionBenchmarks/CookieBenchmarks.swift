@@ -67,6 +67,13 @@ func cookieBenchmarks() async throws {
                     try await session.set(count, for: "count")
                     blackHole(try await session.commit())
                 })
+            cases.append(
+                AsyncCase(name: "\(label): a request that reads one key") {
+                    let session = RequestSession()
+                    session.attach(to: manager, cookieHeaders: [header])
+                    blackHole(try await session.value(forKey: "username"))
+                    blackHole(try await session.commit())
+                })
             // The example server's configuration: a revocation list (for "log out everywhere")
             // in a memory store, looked up on every request.
             let revocations = try SessionStore.pipeline().serialized(.binary).encrypted(with: keys)

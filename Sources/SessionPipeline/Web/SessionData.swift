@@ -140,11 +140,25 @@ struct SessionData: Sendable {
 }
 
 extension SessionData: Equatable {
-    /// The same keys with the same values (see ``sameValue(_:_:_:)``).
+    /// The same keys with the same values (see ``sameValue(_:_:_:)``). Entries encoded on both
+    /// sides are matched in one walk over the two sorted lists and compared by their bytes, so
+    /// a session that a request did not change compares without decoding or sorting anything.
     static func == (lhs: SessionData, rhs: SessionData) -> Bool {
         guard lhs.decoded.count + lhs.encoded.count == rhs.decoded.count + rhs.encoded.count else { return false }
-        let keys = lhs.keys
-        return zip(keys, rhs.keys).allSatisfy { UTF8Text.compare($0, $1) == 0 }
-            && keys.allSatisfy { sameValue($0, lhs, rhs) }
+        // With equal sizes, every key of `lhs` found in `rhs` with the same value makes them equal.
+        var right = 0
+        for entry in lhs.encoded {
+            while right < rhs.encoded.count, UTF8Text.compare(rhs.encoded[right].key, entry.key) < 0 { right += 1 }
+            if right < rhs.encoded.count, UTF8Text.compare(rhs.encoded[right].key, entry.key) == 0,
+                rhs.encoded[right].value == entry.value
+            {
+                continue
+            }
+            guard sameValue(entry.key, lhs, rhs) else { return false }
+        }
+        for entry in lhs.decoded.storage where !sameValue(entry.key, lhs, rhs) {
+            return false
+        }
+        return true
     }
 }

@@ -232,7 +232,8 @@ public struct SessionManager: Sendable {
             cookies += CookieHeader.parse(header)
             if cookies.count >= CookieHeader.maximumCookies { break }
         }
-        var loaded = LoadedSession(fresh: StoredSession(created: now))
+        // The handle of a new session is drawn only if the request turns out to have none.
+        var loaded = LoadedSession(fresh: StoredSession(created: now, handle: ""))
         do {
             if let codec {
                 try await loadClient(codec, cookies, now: now, into: &loaded)
@@ -248,6 +249,7 @@ public struct SessionManager: Sendable {
             loaded.retired.append(RetiredSession(loaded, now: now))
             loaded.reset(created: now)
         }
+        if loaded.current.handle.isEmpty { loaded.current.handle = StoredSession.newHandle() }
         return loaded
     }
 

@@ -21,8 +21,13 @@ struct StoredSession: Sendable, Equatable {
     var user: String?
 
     init(created: UnixTime) {
+        self.init(created: created, handle: StoredSession.newHandle())
+    }
+
+    /// A session with a given handle (empty: one to be given a handle before it is used).
+    init(created: UnixTime, handle: String) {
         self.created = created
-        self.handle = StoredSession.newHandle()
+        self.handle = handle
     }
 
     /// A new random handle: 128 bits in base64url.
