@@ -467,18 +467,8 @@ struct MessagePackReader {
         var entries = SessionDictionary.Builder(capacity: count)
         var previousKey: Range<Int>?
         for _ in 0..<count {
-            let keyStart = position
-            let head = try byte()
-            let length: Int
-            switch head {
-            case 0xA0...0xBF: length = Int(head & 0x1F)
-            case 0xD9: length = Int(try byte())
-            case 0xDA: length = Int(try bigEndian(UInt16.self))
-            case 0xDB: length = Int(try bigEndian(UInt32.self))
-            default: throw fail("a map key that is not a string", at: keyStart)
-            }
-            let keyOffset = position
-            _ = try take(length)
+            let keyOffset = try skipKey()
+            let length = position - keyOffset
             guard let key = strings.string(at: keyOffset, count: length, in: input) else {
                 throw fail("invalid UTF-8 in a key", at: keyOffset)
             }
@@ -512,7 +502,7 @@ struct MessagePackReader {
         var previousKey: Range<Int>?
         var isSorted = true
         for _ in 0..<count {
-            let keyOffset = try keyLength()
+            let keyOffset = try skipKey()
             let length = position - keyOffset
             guard let key = strings.string(at: keyOffset, count: length, in: input) else {
                 throw fail("invalid UTF-8 in a key", at: keyOffset)
@@ -527,8 +517,8 @@ struct MessagePackReader {
         return (entries, isSorted)
     }
 
-    /// Reads a string header and moves past its bytes; returns where the bytes start.
-    private mutating func keyLength() throws -> Int {
+    /// Reads a key's string header and moves past its bytes; returns where the bytes start.
+    private mutating func skipKey() throws -> Int {
         let keyStart = position
         let head = try byte()
         let length: Int
@@ -675,7 +665,7 @@ struct MessagePackReader {
         guard depth < maximumDepth else { throw fail("nesting deeper than \(maximumDepth) levels", at: start) }
         try checkCount(count, minimum: 2)
         for _ in 0..<count {
-            _ = try keyLength()
+            _ = try skipKey()
             try skipValue(depth: depth + 1)
         }
     }
