@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "SessionPipelineTesting", targets: ["SessionPipelineTesting"]),
         .library(name: "SessionObservability", targets: ["SessionObservability"]),
         .library(name: "SessionPipelineHummingbird", targets: ["SessionPipelineHummingbird"]),
+        .library(name: "SessionPipelineSQLite", targets: ["SessionPipelineSQLite"]),
         .executable(name: "FileSessions", targets: ["FileSessions"]),
         .executable(name: "CookieSessions", targets: ["CookieSessions"]),
         .executable(name: "CustomLayer", targets: ["CustomLayer"]),
@@ -28,6 +29,7 @@ let package = Package(
     // core can depend on the package with `traits: []` and never fetch Hummingbird.
     traits: [
         .trait(name: "Hummingbird", description: "The Hummingbird 2 middleware and the CookieSessions example."),
+        .trait(name: "SQLite", description: "The SQLite driver (GRDB over the system's SQLite)."),
         .default(enabledTraits: ["Hummingbird"]),
     ],
     dependencies: [
@@ -35,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C libraries from the system, seen only by `Sources/SessionPipeline/Native`.
@@ -86,6 +89,15 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Hummingbird"])),
                 .product(name: "HTTPTypes", package: "swift-http-types", condition: .when(traits: ["Hummingbird"])),
                 .product(name: "Logging", package: "swift-log", condition: .when(traits: ["Hummingbird"])),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The SQLite driver (with the SQLite trait): durable sessions on one machine.
+        .target(
+            name: "SessionPipelineSQLite",
+            dependencies: [
+                "SessionPipeline",
+                .product(name: "GRDB", package: "GRDB.swift", condition: .when(traits: ["SQLite"])),
             ],
             swiftSettings: swiftSettings
         ),
@@ -163,6 +175,14 @@ let package = Package(
                 "SessionPipeline", "Serializers", "SessionPipelineHummingbird", "CookieSessions",
                 .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Hummingbird"])),
                 .product(name: "Logging", package: "swift-log", condition: .when(traits: ["Hummingbird"])),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SessionPipelineSQLiteTests",
+            dependencies: [
+                "SessionPipeline", "Serializers", "SessionPipelineSQLite", "SessionPipelineTesting",
+                .product(name: "GRDB", package: "GRDB.swift", condition: .when(traits: ["SQLite"])),
             ],
             swiftSettings: swiftSettings
         ),

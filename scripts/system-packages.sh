@@ -16,6 +16,8 @@ ensure_packages() {
 
 # What the core library links against.
 CORE_PACKAGES=(pkg-config libsodium-dev zlib1g-dev libzstd-dev)
+# What the SQLite driver (the SQLite trait) links against: GRDB uses the system's SQLite.
+SQLITE_PACKAGES=(libsqlite3-dev)
 
 # Installs a Python package from PyPI when python3 cannot import it.
 #   ensure_python_module MODULE PACKAGE

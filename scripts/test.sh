@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/system-packages.sh
-ensure_packages "${CORE_PACKAGES[@]}" python3 python3-pip chromium chromium-driver
+ensure_packages "${CORE_PACKAGES[@]}" "${SQLITE_PACKAGES[@]}" python3 python3-pip chromium chromium-driver
 # The known-answer vectors are checked with independent readers (msgpack, plistlib).
 ensure_python_module msgpack msgpack
 # The envelope vectors are opened with an independent XChaCha20-Poly1305 (cryptography).
@@ -17,11 +17,13 @@ ensure_python_module selenium selenium
 echo "== swift format lint"
 swift format lint --strict --recursive Package.swift Sources Tests Examples Fuzz Benchmarks
 
-echo "== build"
-swift build --build-tests
+# Every trait on: the core, the Hummingbird middleware and the database drivers, with all
+# their tests. The default build (core and Hummingbird) is checked to compile on its own after.
+echo "== build (all traits)"
+swift build --build-tests --enable-all-traits
 
-echo "== test"
-swift test --skip-build
+echo "== test (all traits)"
+swift test --skip-build --enable-all-traits
 
 echo "== browser: the CookieSessions page in headless Chromium"
 for mode in client server hybrid; do
@@ -40,3 +42,6 @@ for name in $(bash scripts/fuzz.sh --list); do
     grep -E '^#[0-9]+.*(INITED|DONE)|^Done|^==' "$log" || true
 done
 rm -f "$log"
+
+echo "== the default build on its own (core and Hummingbird, no database drivers)"
+swift build
