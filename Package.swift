@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "SessionObservability", targets: ["SessionObservability"]),
         .library(name: "SessionPipelineHummingbird", targets: ["SessionPipelineHummingbird"]),
         .library(name: "SessionPipelineSQLite", targets: ["SessionPipelineSQLite"]),
+        .library(name: "SessionPipelinePostgres", targets: ["SessionPipelinePostgres"]),
         .executable(name: "FileSessions", targets: ["FileSessions"]),
         .executable(name: "CookieSessions", targets: ["CookieSessions"]),
         .executable(name: "CustomLayer", targets: ["CustomLayer"]),
@@ -30,6 +31,7 @@ let package = Package(
     traits: [
         .trait(name: "Hummingbird", description: "The Hummingbird 2 middleware and the CookieSessions example."),
         .trait(name: "SQLite", description: "The SQLite driver (GRDB over the system's SQLite)."),
+        .trait(name: "PostgreSQL", description: "The PostgreSQL driver (postgres-nio) and the expiry sweeper service."),
         .default(enabledTraits: ["Hummingbird"]),
     ],
     dependencies: [
@@ -38,6 +40,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries from the system, seen only by `Sources/SessionPipeline/Native`.
@@ -98,6 +103,20 @@ let package = Package(
             dependencies: [
                 "SessionPipeline",
                 .product(name: "GRDB", package: "GRDB.swift", condition: .when(traits: ["SQLite"])),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The PostgreSQL driver (with the PostgreSQL trait): sessions shared by many app servers.
+        .target(
+            name: "SessionPipelinePostgres",
+            dependencies: [
+                "SessionPipeline",
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["PostgreSQL"])),
+                .product(name: "Logging", package: "swift-log", condition: .when(traits: ["PostgreSQL"])),
+                .product(
+                    name: "ServiceLifecycle", package: "swift-service-lifecycle",
+                    condition: .when(traits: ["PostgreSQL"])),
             ],
             swiftSettings: swiftSettings
         ),
@@ -183,6 +202,18 @@ let package = Package(
             dependencies: [
                 "SessionPipeline", "Serializers", "SessionPipelineSQLite", "SessionPipelineTesting",
                 .product(name: "GRDB", package: "GRDB.swift", condition: .when(traits: ["SQLite"])),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SessionPipelinePostgresTests",
+            dependencies: [
+                "SessionPipeline", "Serializers", "SessionPipelinePostgres", "SessionPipelineTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
+                .product(name: "Logging", package: "swift-log", condition: .when(traits: ["PostgreSQL"])),
+                .product(
+                    name: "ServiceLifecycle", package: "swift-service-lifecycle",
+                    condition: .when(traits: ["PostgreSQL"])),
             ],
             swiftSettings: swiftSettings
         ),

@@ -17,6 +17,13 @@ ensure_python_module selenium selenium
 echo "== swift format lint"
 swift format lint --strict --recursive Package.swift Sources Tests Examples Fuzz Benchmarks
 
+# A throw-away PostgreSQL server on 127.0.0.1 for the PostgreSQL driver's tests, stopped on exit.
+echo "== PostgreSQL for the tests"
+pg_data="${TMPDIR:-/tmp}/sessionpipeline-pg-$$"
+eval "$(bash scripts/postgres.sh start "$pg_data")"
+trap 'bash scripts/postgres.sh stop "$pg_data" || true; rm -rf "$pg_data" "$pg_data.initdb.log"' EXIT
+echo "server on $SESSION_TEST_POSTGRES"
+
 # Every trait on: the core, the Hummingbird middleware and the database drivers, with all
 # their tests. The default build (core and Hummingbird) is checked to compile on its own after.
 echo "== build (all traits)"

@@ -369,3 +369,63 @@ public struct AnyKeySequence: AsyncSequence, Sendable {
         AsyncIterator(base: base.makeAsyncIterator())
     }
 }
+
+/// Keys read a page at a time, for drivers over a database: a traversal of a million sessions
+/// holds one page of keys in memory, never the values.
+///
+/// `fetch(after, limit)` returns up to `limit` keys that sort after `after` (`nil`: from the
+/// start), in the database's order; a page shorter than `limit` ends the sequence.
+public struct PagedKeys: AsyncSequence, Sendable {
+    /// Reads one page.
+    public typealias Fetch = @Sendable (_ after: String?, _ limit: Int) async throws -> [String]
+
+    /// Keys per page.
+    public let pageSize: Int
+    private let fetch: Fetch
+    private let layer: String
+
+    /// Creates the sequence; `layer` names the driver in errors.
+    ///
+    /// - Precondition: `pageSize` is at least 1.
+    public init(pageSize: Int = 1000, layer: String, fetch: @escaping Fetch) {
+        precondition(pageSize >= 1, "a page holds at least one key")
+        self.pageSize = pageSize
+        self.fetch = fetch
+        self.layer = layer
+    }
+
+    /// Iterates, one fetch per page.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let keys: PagedKeys
+        var buffer: [String] = []
+        var index = 0
+        var last: String?
+        var finished = false
+
+        /// The next key, or `nil` at the end.
+        ///
+        /// - Throws: the fetch's error, or ``SessionError/Code/corrupt`` for a stored key that is
+        ///   not a valid ``SessionKey``.
+        public mutating func next() async throws -> SessionKey? {
+            if index == buffer.count {
+                guard !finished else { return nil }
+                buffer = try await keys.fetch(last, keys.pageSize)
+                index = 0
+                finished = buffer.count < keys.pageSize
+                guard let tail = buffer.last else { return nil }
+                last = tail
+            }
+            defer { index += 1 }
+            do {
+                return try SessionKey(buffer[index])
+            } catch {
+                throw SessionError(.corrupt, "the store holds an invalid key", layer: keys.layer)
+            }
+        }
+    }
+
+    /// Starts iterating.
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(keys: self)
+    }
+}

@@ -19,7 +19,7 @@
     /// ```
     public final class SQLiteDriver: RecordStore {
         /// The keys, a page at a time.
-        public typealias Keys = SQLiteKeys
+        public typealias Keys = PagedKeys
 
         /// The schema version this driver creates and reads.
         public static let schemaVersion = 1
@@ -106,6 +106,17 @@
             do {
                 pool = try DatabasePool(path: path, configuration: options)
                 try Self.migrator(sql).migrate(pool)
+                let newest = try pool.read { db in
+                    try String.fetchAll(
+                        db, sql: "SELECT identifier FROM grdb_migrations WHERE identifier LIKE ?",
+                        arguments: ["\(table)-v%"]
+                    ).compactMap { Int($0.dropFirst(table.count + 2)) }.max() ?? 0
+                }
+                guard newest <= Self.schemaVersion else {
+                    throw SessionError(
+                        .unsupported, "the session table has schema \(newest), newer than this driver's",
+                        layer: "SQLiteDriver")
+                }
             } catch let error as SessionError {
                 throw error
             } catch {
@@ -272,12 +283,15 @@
         }
 
         /// The live keys, read a page at a time in key order.
-        public func keys() -> SQLiteKeys {
-            SQLiteKeys(driver: self, now: clock.now())
+        public func keys() -> PagedKeys {
+            let now = clock.now()
+            return PagedKeys(layer: "SQLiteDriver") { [self] after, limit in
+                try await page(after: after, now: now, limit: limit)
+            }
         }
 
         /// Up to `limit` live keys after `after`, in order.
-        fileprivate func page(after: String?, now: UnixTime, limit: Int) async throws -> [String] {
+        private func page(after: String?, now: UnixTime, limit: Int) async throws -> [String] {
             let sql = self.sql
             return try await reading("cannot list sessions") { db in
                 try String.fetchAll(db.cachedStatement(sql: sql.page), arguments: [after ?? "", now.seconds, limit])
@@ -335,45 +349,4 @@
         var count: String { #"SELECT count(*) FROM "\#(table)""# }
     }
 
-    /// The keys of an ``SQLiteDriver``, fetched a page at a time: a traversal of a million sessions
-    /// holds one page of keys in memory, never the values.
-    public struct SQLiteKeys: AsyncSequence, Sendable {
-        fileprivate let driver: SQLiteDriver
-        fileprivate let now: UnixTime
-        /// Keys per query.
-        public static let pageSize = 1000
-
-        /// Iterates, one query per page.
-        public struct AsyncIterator: AsyncIteratorProtocol {
-            fileprivate let driver: SQLiteDriver
-            fileprivate let now: UnixTime
-            fileprivate var buffer: [String] = []
-            fileprivate var index = 0
-            fileprivate var last: String?
-            fileprivate var finished = false
-
-            /// The next key, or `nil` at the end.
-            public mutating func next() async throws -> SessionKey? {
-                if index == buffer.count {
-                    guard !finished else { return nil }
-                    buffer = try await driver.page(after: last, now: now, limit: SQLiteKeys.pageSize)
-                    index = 0
-                    finished = buffer.count < SQLiteKeys.pageSize
-                    guard let tail = buffer.last else { return nil }
-                    last = tail
-                }
-                defer { index += 1 }
-                do {
-                    return try SessionKey(buffer[index])
-                } catch {
-                    throw SessionError(.corrupt, "the session table holds an invalid key", layer: "SQLiteDriver")
-                }
-            }
-        }
-
-        /// Starts iterating.
-        public func makeAsyncIterator() -> AsyncIterator {
-            AsyncIterator(driver: driver, now: now)
-        }
-    }
 #endif

@@ -98,6 +98,21 @@
             #expect(journal == "wal")
         }
 
+        @Test func aTableFromANewerSchemaIsRefused() async throws {
+            let path = try freshDatabase()
+            _ = try SQLiteDriver(path: path)
+            try await DatabaseQueue(path: path).write { db in
+                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('sessions-v2')")
+            }
+            #expect {
+                _ = try SQLiteDriver(path: path)
+            } throws: { error in
+                (error as? SessionError)?.code == .unsupported
+            }
+            // Another table in the same file is not affected.
+            _ = try SQLiteDriver(path: path, configuration: .init(table: "other"))
+        }
+
         @Test func tableNamesAreCheckedAndTablesAreIndependent() async throws {
             let path = try freshDatabase()
             #expect(throws: SessionError.self) {
@@ -135,7 +150,7 @@
         @Test func traversalPagesThroughMoreKeysThanAPage() async throws {
             let clock = ManualClock(now: 1_700_000_000)
             let driver = try SQLiteDriver(path: try freshDatabase(), clock: clock)
-            let count = SQLiteKeys.pageSize * 2 + 500
+            let count = 2500
             for index in 0..<count {
                 // Every tenth record is already expired and must not be listed.
                 let expires: UnixTime? = index % 10 == 0 ? 1_699_999_000 : nil
