@@ -66,16 +66,24 @@ public struct MessagePackSerializer: SessionSerializer {
             throw SessionError(.unknownFormat, "payload does not start with the binary tag 0x21", layer: "Binary")
         }
         return try bytes.withUnsafeBytes { raw in
-            var reader = MessagePackReader(input: raw, position: 1, maximumDepth: maximumDepth)
-            do {
+            try read(raw, from: 1) { reader in
                 let value = try reader.readValue(depth: 0)
-                guard reader.position == raw.count else {
-                    throw MessagePackReader.Failure(position: reader.position, reason: "trailing bytes after the value")
-                }
+                try reader.finish()
                 return value
-            } catch let failure as MessagePackReader.Failure {
-                throw SessionError(.malformed, "at byte \(failure.position): \(failure.reason)", layer: "Binary")
             }
+        }
+    }
+
+    /// Runs `body` with a reader over `raw` from `position`; a fault it finds becomes
+    /// ``SessionError/Code/malformed`` naming the byte.
+    func read<T>(
+        _ raw: UnsafeRawBufferPointer, from position: Int, _ body: (inout MessagePackReader) throws -> T
+    ) throws -> T {
+        var reader = MessagePackReader(input: raw, position: position, maximumDepth: maximumDepth)
+        do {
+            return try body(&reader)
+        } catch let failure as MessagePackReader.Failure {
+            throw SessionError(.malformed, "at byte \(failure.position): \(failure.reason)", layer: "Binary")
         }
     }
 }
@@ -93,12 +101,9 @@ extension MessagePackSerializer: SplicingSerializer {
         try checkTag(value)
         let base = value.bytes.startIndex
         return try value.bytes.withUnsafeBytes { raw -> [EncodedEntry]? in
-            var reader = MessagePackReader(input: raw, position: 0, maximumDepth: maximumDepth)
-            do {
+            try read(raw, from: 0) { reader -> [EncodedEntry]? in
                 guard let ranges = try reader.readMapSkippingValues() else { return nil }
-                guard reader.position == raw.count else {
-                    throw MessagePackReader.Failure(position: reader.position, reason: "trailing bytes after the value")
-                }
+                try reader.finish()
                 var entries = ranges.entries.map {
                     EncodedEntry(
                         key: $0.key,
@@ -115,8 +120,6 @@ extension MessagePackSerializer: SplicingSerializer {
                     }
                 }
                 return entries
-            } catch let failure as MessagePackReader.Failure {
-                throw SessionError(.malformed, "at byte \(failure.position): \(failure.reason)", layer: "Binary")
             }
         }
     }
@@ -125,15 +128,10 @@ extension MessagePackSerializer: SplicingSerializer {
     public func decode(_ value: EncodedValue) throws -> SessionValue {
         try checkTag(value)
         return try value.bytes.withUnsafeBytes { raw in
-            var reader = MessagePackReader(input: raw, position: 0, maximumDepth: maximumDepth)
-            do {
+            try read(raw, from: 0) { reader in
                 let decoded = try reader.readValue(depth: 0)
-                guard reader.position == raw.count else {
-                    throw MessagePackReader.Failure(position: reader.position, reason: "trailing bytes after the value")
-                }
+                try reader.finish()
                 return decoded
-            } catch let failure as MessagePackReader.Failure {
-                throw SessionError(.malformed, "at byte \(failure.position): \(failure.reason)", layer: "Binary")
             }
         }
     }
@@ -355,6 +353,11 @@ struct MessagePackReader {
         self.input = input
         self.position = position
         self.maximumDepth = maximumDepth
+    }
+
+    /// Checks that the value read was the whole input.
+    func finish() throws {
+        guard position == input.count else { throw fail("trailing bytes after the value") }
     }
 
     private func fail(_ reason: String, at position: Int? = nil) -> Failure {

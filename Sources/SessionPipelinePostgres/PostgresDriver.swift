@@ -91,18 +91,7 @@
             clock: any SessionClock = SystemClock(),
             logger: Logger = Logger(label: "session-pipeline.postgres")
         ) throws {
-            let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
-            func isIdentifierByte(_ byte: UInt8) -> Bool {
-                byte == UInt8(ascii: "_") || digits.contains(byte)
-                    || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
-            }
-            guard let first = table.utf8.first, !digits.contains(first), table.utf8.count <= 48,
-                table.utf8.allSatisfy(isIdentifierByte)
-            else {
-                throw SessionError(
-                    .invalidConfiguration, "a PostgreSQL table name is ASCII letters, digits and _",
-                    layer: "PostgresDriver")
-            }
+            try SQLIdentifier.check(table, maximumLength: 48, database: "PostgreSQL", layer: "PostgresDriver")
             guard deleteBatchSize >= 1 else {
                 throw SessionError(
                     .invalidConfiguration, "the delete batch size must be at least 1", layer: "PostgresDriver")

@@ -78,16 +78,7 @@
             clock: any SessionClock = SystemClock()
         ) throws {
             let table = configuration.table
-            guard let first = table.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first),
-                table.utf8.count <= 64,
-                table.utf8.allSatisfy({
-                    $0 == UInt8(ascii: "_") || ($0 < 0x80 && Character(Unicode.Scalar($0)).isLetter)
-                        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
-                })
-            else {
-                throw SessionError(
-                    .invalidConfiguration, "an SQLite table name is ASCII letters, digits and _", layer: "SQLiteDriver")
-            }
+            try SQLIdentifier.check(table, maximumLength: 64, database: "SQLite", layer: "SQLiteDriver")
             guard configuration.deleteBatchSize >= 1 else {
                 throw SessionError(
                     .invalidConfiguration, "the delete batch size must be at least 1", layer: "SQLiteDriver")

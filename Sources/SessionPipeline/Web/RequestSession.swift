@@ -202,18 +202,13 @@ public final class RequestSession: Sendable {
     public func regenerate() async throws {
         try await withSession { loaded, manager in
             let now = manager.clock.now()
-            if loaded.original != nil {
-                loaded.retired.append(RetiredSession(loaded, now: now))
-            }
             var renewed = loaded.current
             renewed.handle = StoredSession.newHandle()
             renewed.created = now
             renewed.user = nil
             if renewed.csrf != nil { renewed.csrf = CSRFToken.newSecret() }
-            let presentChunks = loaded.presentChunks
-            loaded.reset(created: now)
+            loaded.retire(now: now)
             loaded.current = renewed
-            loaded.presentChunks = presentChunks
         }
     }
 
@@ -222,13 +217,7 @@ public final class RequestSession: Sendable {
     /// cookies. Values set afterwards in the same request start a new session.
     public func destroy() async throws {
         try await withSession { loaded, manager in
-            let now = manager.clock.now()
-            if loaded.original != nil {
-                loaded.retired.append(RetiredSession(loaded, now: now))
-            }
-            let presentChunks = loaded.presentChunks
-            loaded.reset(created: now)
-            loaded.presentChunks = presentChunks
+            loaded.retire(now: manager.clock.now())
         }
     }
 

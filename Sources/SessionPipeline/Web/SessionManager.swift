@@ -246,8 +246,7 @@ public struct SessionManager: Sendable {
         if let original = loaded.original, hasOutlived(created: original.created, now: now) {
             loaded.rejection = SessionError(
                 .expired, "the session outlived its absolute lifetime", layer: "SessionManager")
-            loaded.retired.append(RetiredSession(loaded, now: now))
-            loaded.reset(created: now)
+            loaded.retire(now: now)
         }
         if loaded.current.handle.isEmpty { loaded.current.handle = StoredSession.newHandle() }
         return loaded
@@ -605,6 +604,13 @@ struct LoadedSession: Sendable {
         self.serverID = serverID
         self.version = version
         self.expires = expires
+    }
+
+    /// Ends the loaded session, if there was one (its record, handle and user-index entry are
+    /// dealt with on save), and starts over with an empty one.
+    mutating func retire(now: UnixTime) {
+        if original != nil { retired.append(RetiredSession(self, now: now)) }
+        reset(created: now)
     }
 
     /// Starts over with an empty session (the cookies the request carried are still there).

@@ -140,10 +140,9 @@ struct StoredSession: Sendable, Equatable {
                 fields[entry.key] = try reader.decode(entry.value)
             }
         }
-        guard case .session(var session) = try decode(.dictionary(fields)) else {
-            return try decode(.dictionary(fields))
-        }
-        if let data { session.data = SessionData(encoded: data, reader: reader) }
+        let decoded = try decode(.dictionary(fields))
+        guard case .session(var session) = decoded, let data else { return decoded }
+        session.data = SessionData(encoded: data, reader: reader)
         return .session(session)
     }
 
