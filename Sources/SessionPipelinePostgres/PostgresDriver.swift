@@ -1,9 +1,10 @@
 #if PostgreSQL
     public import Logging
-    public import NIOCore
+    import NIOCore
     public import PostgresNIO
     public import SessionPipeline
     public import ServiceLifecycle
+    import Synchronization
 
     /// A driver for many application servers: records in one PostgreSQL table, shared by every
     /// process that points a driver at it.
@@ -45,12 +46,19 @@
             public var table: String
             /// Rows removed per statement by ``PostgresDriver/deleteExpired(batchSize:progress:)``.
             public var deleteBatchSize: Int
+            /// How long one operation may take, waiting for a connection included, before it fails
+            /// with ``SessionError/Code/io``.
+            public var operationTimeout: Duration
 
             /// Creates a configuration.
-            public init(client: PostgresClient.Configuration, table: String = "sessions", deleteBatchSize: Int = 5000) {
+            public init(
+                client: PostgresClient.Configuration, table: String = "sessions", deleteBatchSize: Int = 5000,
+                operationTimeout: Duration = .seconds(10)
+            ) {
                 self.client = client
                 self.table = table
                 self.deleteBatchSize = deleteBatchSize
+                self.operationTimeout = operationTimeout
             }
         }
 
@@ -62,13 +70,16 @@
         public let table: String
         /// Rows removed per statement by ``deleteExpired()``.
         public let deleteBatchSize: Int
+        /// How long one operation may take, waiting for a connection included; one delete-expired
+        /// batch counts as one operation.
+        public let operationTimeout: Duration
         private let logger: Logger
 
         /// Creates a driver with its own connection pool; nothing is sent to the server until the
         /// client runs.
         ///
-        /// - Throws: ``SessionError/Code/invalidConfiguration`` for an invalid table name or batch
-        ///   size.
+        /// - Throws: ``SessionError/Code/invalidConfiguration`` for an invalid table name, batch
+        ///   size or timeout.
         public convenience init(
             configuration: Configuration,
             clock: any SessionClock = SystemClock(),
@@ -76,18 +87,19 @@
         ) throws {
             try self.init(
                 client: PostgresClient(configuration: configuration.client, backgroundLogger: logger),
-                table: configuration.table, deleteBatchSize: configuration.deleteBatchSize, clock: clock,
-                logger: logger)
+                table: configuration.table, deleteBatchSize: configuration.deleteBatchSize,
+                operationTimeout: configuration.operationTimeout, clock: clock, logger: logger)
         }
 
         /// Creates a driver over an existing connection pool (several tables can share one).
         ///
-        /// - Throws: ``SessionError/Code/invalidConfiguration`` for an invalid table name or batch
-        ///   size.
+        /// - Throws: ``SessionError/Code/invalidConfiguration`` for an invalid table name, batch
+        ///   size or timeout.
         public init(
             client: PostgresClient,
             table: String = "sessions",
             deleteBatchSize: Int = 5000,
+            operationTimeout: Duration = .seconds(10),
             clock: any SessionClock = SystemClock(),
             logger: Logger = Logger(label: "session-pipeline.postgres")
         ) throws {
@@ -96,9 +108,14 @@
                 throw SessionError(
                     .invalidConfiguration, "the delete batch size must be at least 1", layer: "PostgresDriver")
             }
+            guard operationTimeout > .zero else {
+                throw SessionError(
+                    .invalidConfiguration, "the operation timeout must be positive", layer: "PostgresDriver")
+            }
             self.client = client
             self.table = table.lowercased()
             self.deleteBatchSize = deleteBatchSize
+            self.operationTimeout = operationTimeout
             self.clock = clock
             self.logger = logger
         }
@@ -123,7 +140,7 @@
         public func migrate() async throws {
             let table = self.table
             let logger = self.logger
-            try await failing("cannot migrate the session table") {
+            try await failing("cannot migrate the session table") { [client] in
                 try await client.withTransaction(logger: logger) { connection in
                     try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockID))", logger: logger)
                     try await connection.query(
@@ -168,9 +185,17 @@
 
         // MARK: Errors
 
-        private func failing<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
+        /// Runs one operation within ``operationTimeout`` and turns what postgres-nio throws into a
+        /// ``SessionError`` that says `what` failed, without the query or its values.
+        private func failing<T: Sendable>(
+            _ what: String, _ body: @escaping @Sendable () async throws -> T
+        ) async throws -> T {
             do {
-                return try await body()
+                return try await Deadline.run(
+                    body,
+                    within: operationTimeout,
+                    orFail: SessionError(.io, "\(what) (no answer within \(operationTimeout))", layer: "PostgresDriver")
+                )
             } catch let error as SessionError {
                 throw error
             } catch let error as PostgresTransactionError {
@@ -185,6 +210,22 @@
                 throw CancellationError()
             } catch {
                 throw SessionError(.io, "\(what) (\(type(of: error)))", layer: "PostgresDriver")
+            }
+        }
+
+        /// Runs a statement that changes rows in a transaction of its own and returns whether it
+        /// returned a row, once the commit is acknowledged.
+        ///
+        /// A statement sent alone is committed when the server processes the protocol's `Sync`,
+        /// after it has answered "command complete", which is where postgres-nio's query returns:
+        /// a server that dies in between loses a write the caller was told succeeded. `COMMIT`
+        /// answers only once the commit is durable, so a write acknowledged here survives a crash.
+        private func committing(_ query: PostgresQuery) async throws -> Bool {
+            let logger = self.logger
+            return try await client.withTransaction(logger: logger) { connection in
+                var found = false
+                for try await _ in try await connection.query(query, logger: logger) { found = true }
+                return found
             }
         }
 
@@ -206,7 +247,7 @@
         /// The live record under `key`, or `nil`.
         public func get(_ key: SessionKey) async throws -> SessionPipeline.Record<[UInt8]>? {
             let now = clock.now().seconds
-            return try await failing("cannot read a session") {
+            return try await failing("cannot read a session") { [client, table, logger] in
                 let rows = try await client.query(
                     """
                     SELECT value, expires, version FROM \(unescaped: table)
@@ -227,26 +268,21 @@
             let version = Self.newVersion()
             let value = ByteBuffer(bytes: record.value)
             let expires = record.expires?.seconds
-            try await failing("cannot write a session") {
-                try await client.query(
-                    """
-                    INSERT INTO \(unescaped: table) (key, value, expires, version)
-                    VALUES (\(key.rawValue), \(value), \(expires), \(version))
-                    ON CONFLICT (key) DO UPDATE
-                    SET value = EXCLUDED.value, expires = EXCLUDED.expires, version = EXCLUDED.version
-                    """, logger: logger)
-            }
+            let query: PostgresQuery = """
+                INSERT INTO \(unescaped: table) (key, value, expires, version)
+                VALUES (\(key.rawValue), \(value), \(expires), \(version))
+                ON CONFLICT (key) DO UPDATE
+                SET value = EXCLUDED.value, expires = EXCLUDED.expires, version = EXCLUDED.version
+                """
+            _ = try await failing("cannot write a session") { [self] in try await committing(query) }
             return Self.version(version)
         }
 
         /// Removes `key`; whether a row was there.
         @discardableResult
         public func delete(_ key: SessionKey) async throws -> Bool {
-            try await failing("cannot delete a session") {
-                try await exists(
-                    client.query(
-                        "DELETE FROM \(unescaped: table) WHERE key = \(key.rawValue) RETURNING 1", logger: logger))
-            }
+            let query: PostgresQuery = "DELETE FROM \(unescaped: table) WHERE key = \(key.rawValue) RETURNING 1"
+            return try await failing("cannot delete a session") { [self] in try await committing(query) }
         }
 
         /// Changes the expiry of the live record under `key`; its value and version stay.
@@ -254,20 +290,11 @@
         public func touch(_ key: SessionKey, expires: UnixTime?) async throws -> Bool {
             let now = clock.now().seconds
             let newExpiry = expires?.seconds
-            return try await failing("cannot touch a session") {
-                try await exists(
-                    client.query(
-                        """
-                        UPDATE \(unescaped: table) SET expires = \(newExpiry)
-                        WHERE key = \(key.rawValue) AND (expires IS NULL OR expires > \(now)) RETURNING 1
-                        """, logger: logger))
-            }
-        }
-
-        private func exists(_ rows: PostgresRowSequence) async throws -> Bool {
-            var found = false
-            for try await _ in rows { found = true }
-            return found
+            let query: PostgresQuery = """
+                UPDATE \(unescaped: table) SET expires = \(newExpiry)
+                WHERE key = \(key.rawValue) AND (expires IS NULL OR expires > \(now)) RETURNING 1
+                """
+            return try await failing("cannot touch a session") { [self] in try await committing(query) }
         }
 
         /// Stores `record` only if the live record under `key` has version `expected` (`nil`: only if
@@ -300,9 +327,8 @@
                     RETURNING 1
                     """
             }
-            return try await failing("cannot write a session") {
-                try await exists(client.query(query, logger: logger)) ? Self.version(version) : nil
-            }
+            let swapped = try await failing("cannot write a session") { [self] in try await committing(query) }
+            return swapped ? Self.version(version) : nil
         }
 
         /// Removes every expired record, a batch per statement.
@@ -323,32 +349,34 @@
             precondition(batchSize >= 1, "the batch size must be at least 1")
             let now = clock.now().seconds
             let limit = Int64(batchSize)
-            return try await failing("cannot delete expired sessions") {
-                var total = 0
-                for try await count in try await client.query(
-                    "SELECT count(*) FROM \(unescaped: table) WHERE expires IS NOT NULL AND expires <= \(now)",
-                    logger: logger
-                ).decode(Int64.self) {
-                    total = Int(count)
-                }
-                var removed = 0
-                while true {
-                    var batch = 0
-                    for try await count in try await client.query(
-                        """
-                        WITH doomed AS (
-                            SELECT key FROM \(unescaped: table) WHERE expires IS NOT NULL AND expires <= \(now)
-                            LIMIT \(limit) FOR UPDATE SKIP LOCKED),
-                        deleted AS (DELETE FROM \(unescaped: table) WHERE key IN (SELECT key FROM doomed) RETURNING 1)
-                        SELECT count(*) FROM deleted
-                        """, logger: logger
-                    ).decode(Int64.self) {
-                        batch = Int(count)
+            let total = try await failing("cannot delete expired sessions") { [self] in
+                try await integer(
+                    "SELECT count(*) FROM \(unescaped: table) WHERE expires IS NOT NULL AND expires <= \(now)")
+            }
+            let batchQuery: PostgresQuery = """
+                WITH doomed AS (
+                    SELECT key FROM \(unescaped: table) WHERE expires IS NOT NULL AND expires <= \(now)
+                    LIMIT \(limit) FOR UPDATE SKIP LOCKED),
+                deleted AS (DELETE FROM \(unescaped: table) WHERE key IN (SELECT key FROM doomed) RETURNING 1)
+                SELECT count(*) FROM deleted
+                """
+            var removed = 0
+            while true {
+                // Each batch is an operation of its own, with its own deadline and commit.
+                let batch = try await failing("cannot delete expired sessions") { [client, logger] in
+                    try await client.withTransaction(logger: logger) { connection in
+                        var count = 0
+                        for try await deleted in try await connection.query(batchQuery, logger: logger).decode(
+                            Int64.self)
+                        {
+                            count = Int(deleted)
+                        }
+                        return count
                     }
-                    removed += batch
-                    if batch > 0 { progress?(removed, max(total, removed)) }
-                    if batch < batchSize { return removed }
                 }
+                removed += batch
+                if batch > 0 { progress?(removed, max(total, removed)) }
+                if batch < batchSize { return removed }
             }
         }
 
@@ -365,7 +393,7 @@
             let seconds = now.seconds
             let start = after ?? ""
             let count = Int64(limit)
-            return try await failing("cannot list sessions") {
+            return try await failing("cannot list sessions") { [client, table, logger] in
                 var keys: [String] = []
                 for try await key in try await client.query(
                     """
@@ -382,15 +410,94 @@
 
         /// The number of rows, expired or not (for tests and statistics).
         public func count() async throws -> Int {
-            try await failing("cannot count sessions") {
-                var total = 0
-                for try await count in try await client.query(
-                    "SELECT count(*) FROM \(unescaped: table)", logger: logger
-                ).decode(Int64.self) {
-                    total = Int(count)
-                }
-                return total
+            try await failing("cannot count sessions") { [self] in
+                try await integer("SELECT count(*) FROM \(unescaped: table)")
             }
+        }
+
+        /// The integer a one-row, one-column query returns (0 when it returns none).
+        private func integer(_ query: PostgresQuery) async throws -> Int {
+            var value = 0
+            for try await count in try await client.query(query, logger: logger).decode(Int64.self) {
+                value = Int(count)
+            }
+            return value
+        }
+    }
+
+    /// Runs an operation with a deadline that holds even when the operation does not react to
+    /// cancellation: the caller is answered at the deadline, and the operation, cancelled, is left
+    /// to finish on its own. (A task group would wait for it, and a postgres-nio request stuck on a
+    /// connection that never answers would hold the caller for as long.)
+    private final class Deadline<T: Sendable>: Sendable {
+        private struct State {
+            var continuation: CheckedContinuation<T, any Error>?
+            var result: Result<T, any Error>?
+            var tasks: [Task<Void, Never>] = []
+        }
+
+        private let state = Mutex(State())
+
+        static func run(
+            _ body: @escaping @Sendable () async throws -> T, within timeout: Duration, orFail error: SessionError
+        ) async throws -> T {
+            let deadline = Deadline()
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    deadline.wait(continuation)
+                    deadline.add(
+                        Task {
+                            do {
+                                deadline.finish(.success(try await body()))
+                            } catch {
+                                deadline.finish(.failure(error))
+                            }
+                        })
+                    deadline.add(
+                        Task {
+                            do {
+                                try await Task.sleep(for: timeout)
+                                deadline.finish(.failure(error))
+                            } catch {
+                                // Cancelled: the operation finished first.
+                            }
+                        })
+                }
+            } onCancel: {
+                deadline.finish(.failure(CancellationError()))
+            }
+        }
+
+        private func wait(_ continuation: CheckedContinuation<T, any Error>) {
+            let finished = state.withLock { state in
+                if state.result == nil { state.continuation = continuation }
+                return state.result
+            }
+            if let finished { continuation.resume(with: finished) }
+        }
+
+        private func add(_ task: Task<Void, Never>) {
+            let finished = state.withLock { state in
+                if state.result == nil { state.tasks.append(task) }
+                return state.result != nil
+            }
+            if finished { task.cancel() }
+        }
+
+        /// The first outcome wins: it answers the caller and cancels whatever still runs.
+        private func finish(_ result: Result<T, any Error>) {
+            let (continuation, tasks) = state.withLock {
+                state -> (CheckedContinuation<T, any Error>?, [Task<Void, Never>]) in
+                guard state.result == nil else { return (nil, []) }
+                state.result = result
+                defer {
+                    state.continuation = nil
+                    state.tasks = []
+                }
+                return (state.continuation, state.tasks)
+            }
+            for task in tasks { task.cancel() }
+            continuation?.resume(with: result)
         }
     }
 
