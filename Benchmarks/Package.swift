@@ -13,14 +13,22 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 let package = Package(
     name: "SessionPipelineBenchmarks",
     platforms: [.macOS(.v15)],
-    // Without the root's Hummingbird trait: the benchmarks measure the library, not the server.
-    dependencies: [.package(path: "..", traits: [])],
+    // The drivers' traits without Hummingbird: the benchmarks measure the library, not the server.
+    dependencies: [
+        .package(path: "..", traits: ["SQLite", "PostgreSQL"]),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
     targets: [
         .executableTarget(
             name: "SessionBenchmarks",
             dependencies: [
                 .product(name: "SessionPipeline", package: root),
                 .product(name: "Serializers", package: root),
+                .product(name: "SessionPipelineSQLite", package: root),
+                .product(name: "SessionPipelinePostgres", package: root),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         )

@@ -1,6 +1,6 @@
 // SessionBenchmarks: release-mode benchmarks of SessionPipeline.
 //
-//     swift run -c release --package-path Benchmarks SessionBenchmarks [serializers] [cookies]
+//     swift run -c release --package-path Benchmarks SessionBenchmarks [serializers] [cookies] [stores]
 //
 // Prints Markdown tables; every ratio compares figures measured in the same run.
 
@@ -9,6 +9,7 @@ import Foundation
 let suites: [String: () async throws -> Void] = [
     "serializers": { try serializerBenchmarks() },
     "cookies": cookieBenchmarks,
+    "stores": storeBenchmarks,
 ]
 
 // `profile FORMAT encode|decode SESSION SECONDS` repeats one operation, for `perf record`.
