@@ -1,4 +1,5 @@
 #if PostgreSQL
+    import Foundation
     public import Logging
     import NIOCore
     public import PostgresNIO
@@ -548,4 +549,58 @@
             }
         }
     }
+    extension ConfigurationRegistry {
+        /// Adds `driver:postgres`: `host=NAME` (required), `port=N` (5432), `user=NAME` (required),
+        /// `database=NAME` (the user's name), `password-env=VARIABLE` or `password-file=PATH` (never
+        /// the password itself), `tls=disable|require` (`require`), `table=NAME` (`sessions`),
+        /// `timeout=SECONDS` (10, per operation), `batch=N` (5000 rows per delete-expired statement).
+        ///
+        /// A driver built from a configuration string runs its own connection pool for the rest of
+        /// the process, which suits tools (`sessionctl`) and small programs; an application with a
+        /// service group builds ``PostgresDriver`` in code and runs its ``PostgresDriver/client`` there.
+        /// Call ``PostgresDriver/migrate()`` before first use when the table may not exist yet.
+        public mutating func registerPostgres(logger: Logger = Logger(label: "session-pipeline.postgres")) {
+            register(driver: "postgres") { component, clock in
+                try component.allowArguments([
+                    "host", "port", "user", "database", "password-env", "password-file", "tls", "table", "timeout",
+                    "batch",
+                ])
+                let user = try component.requiredString("user")
+                var password: String?
+                if let name = component.string("password-env") {
+                    guard let value = ProcessInfo.processInfo.environment[name] else {
+                        throw component.error("password-env names \(name), which is not set")
+                    }
+                    password = value
+                } else if let path = component.string("password-file") {
+                    do {
+                        password = try String(contentsOfFile: path, encoding: .utf8)
+                            .trimmingCharacters(in: .whitespacesAndNewlines)
+                    } catch {
+                        throw component.error("password-file cannot be read")
+                    }
+                }
+                let tls: PostgresClient.Configuration.TLS
+                switch component.string("tls") {
+                case nil, "require": tls = .require(.makeClientConfiguration())
+                case "disable": tls = .disable
+                default: throw component.error("tls is require or disable")
+                }
+                var client = PostgresClient.Configuration(
+                    host: try component.requiredString("host"),
+                    port: try component.integer("port", in: 1...65535) ?? 5432,
+                    username: user, password: password, database: component.string("database") ?? user, tls: tls)
+                client.options.maximumConnections = 4
+                let pool = PostgresClient(configuration: client, backgroundLogger: logger)
+                let driver = try PostgresDriver(
+                    client: pool, table: component.string("table") ?? "sessions",
+                    deleteBatchSize: try component.integer("batch", in: 1...1_000_000) ?? 5000,
+                    operationTimeout: .seconds(try component.integer("timeout", in: 1...3600) ?? 10), clock: clock,
+                    logger: logger)
+                Task { await pool.run() }
+                return AnyRecordStore(driver)
+            }
+        }
+    }
+
 #endif

@@ -340,4 +340,31 @@
         var count: String { #"SELECT count(*) FROM "\#(table)""# }
     }
 
+    extension ConfigurationRegistry {
+        /// Adds `driver:sqlite`: `path=FILE` (required), `table=NAME` (`sessions`),
+        /// `sync=normal|full` (`normal`), `batch=N` (rows per delete-expired transaction, 1000).
+        ///
+        /// ```swift
+        /// var registry = ConfigurationRegistry.standard
+        /// registry.registerSQLite()
+        /// let store = try registry.store("driver:sqlite,path=/var/lib/app/sessions.sqlite;serializer:binary")
+        /// ```
+        public mutating func registerSQLite() {
+            register(driver: "sqlite") { component, clock in
+                try component.allowArguments(["path", "table", "sync", "batch"])
+                var configuration = SQLiteDriver.Configuration()
+                configuration.table = component.string("table") ?? "sessions"
+                switch component.string("sync") {
+                case nil, "normal": configuration.durability = .normal
+                case "full": configuration.durability = .full
+                default: throw component.error("sync is normal or full")
+                }
+                configuration.deleteBatchSize = try component.integer("batch", in: 1...1_000_000) ?? 1000
+                return AnyRecordStore(
+                    try SQLiteDriver(
+                        path: try component.requiredString("path"), configuration: configuration, clock: clock))
+            }
+        }
+    }
+
 #endif

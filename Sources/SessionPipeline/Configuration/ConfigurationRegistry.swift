@@ -81,6 +81,17 @@ public struct ConfigurationRegistry: Sendable {
     /// - Throws: ``SessionError/Code/invalidConfiguration`` naming the position and the reason, or
     ///   the error of a driver or key that cannot be opened.
     public func store(_ configuration: String, clock: any SessionClock = SystemClock()) throws -> SessionStore {
+        try build(configuration, clock: clock).store
+    }
+
+    /// Builds the store `configuration` describes and hands back its driver as well, for
+    /// maintenance tools that look at the stored bytes (sizes, frame tags, key ids) under the
+    /// same records the store reads.
+    ///
+    /// - Throws: what ``store(_:clock:)`` throws.
+    public func build(_ configuration: String, clock: any SessionClock = SystemClock()) throws -> (
+        store: SessionStore, driver: AnyRecordStore<[UInt8]>
+    ) {
         let components = try ConfigurationComponent.parse(configuration)
         var seen: [String: ConfigurationComponent] = [:]
         var driverComponent: ConfigurationComponent?
@@ -145,7 +156,8 @@ public struct ConfigurationRegistry: Sendable {
         for entry in byteLayers.sorted(by: { ($0.order, $0.position) < ($1.order, $1.position) }) {
             bytes = bytes.layer(AnySessionLayer(try entry.factory(entry.component)))
         }
-        return try bytes.driver(makeDriver(driverComponent, clock))
+        let driver = try makeDriver(driverComponent, clock)
+        return (try bytes.driver(driver), driver)
     }
 }
 

@@ -263,11 +263,23 @@ public struct FileDriver: RecordStore, ConfigurationDescribable {
     ///
     /// - Returns: how many expired records were removed.
     public func deleteExpired() async throws -> Int {
+        try await deleteExpired(progress: nil)
+    }
+
+    /// ``deleteExpired()``, calling `progress` after each fan-out directory with the directories
+    /// swept so far and their number (for a progress bar).
+    ///
+    /// - Returns: how many expired records were removed.
+    public func deleteExpired(
+        progress: (@Sendable (_ directoriesSwept: Int, _ directories: Int) -> Void)?
+    ) async throws -> Int {
         let now = clock.now()
         return try await perform {
             var removed = 0
-            for directory in try bucketDirectories() {
+            let directories = try bucketDirectories()
+            for (index, directory) in directories.enumerated() {
                 removed += try sweep(directory, now: now, expiredRecords: true).expired
+                progress?(index + 1, directories.count)
             }
             return removed
         }

@@ -115,6 +115,22 @@ extension Sodium {
     /// Decodes base64 text (standard or URL-safe alphabet, padded or not, surrounding whitespace
     /// ignored) in constant time into `output`; returns the number of bytes written, or `nil` when
     /// the text is not base64 or does not fit.
+    /// A secret as standard base64 text, through libsodium's constant-time encoder; for tools that
+    /// must show a new key once (`sessionctl keygen`).
+    package static func encodeBase64Secret(_ secret: UnsafeRawBufferPointer) -> String {
+        let length = (secret.count + 2) / 3 * 4 + 1
+        var output = [UInt8](repeating: 0, count: length)
+        defer { output.withUnsafeMutableBytes { wipe($0) } }
+        output.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { text in
+                _ = sodium_bin2base64(
+                    text.baseAddress!, length, secret.baseAddress?.assumingMemoryBound(to: UInt8.self), secret.count,
+                    sodium_base64_VARIANT_ORIGINAL)
+            }
+        }
+        return String(decoding: output.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
     package static func decodeBase64Secret(
         _ text: UnsafeRawBufferPointer,
         into output: UnsafeMutableRawBufferPointer
