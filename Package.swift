@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "SessionPipelineHummingbird", targets: ["SessionPipelineHummingbird"]),
         .library(name: "SessionPipelineSQLite", targets: ["SessionPipelineSQLite"]),
         .library(name: "SessionPipelinePostgres", targets: ["SessionPipelinePostgres"]),
+        .executable(name: "sessionctl", targets: ["sessionctl"]),
         .executable(name: "FileSessions", targets: ["FileSessions"]),
         .executable(name: "CookieSessions", targets: ["CookieSessions"]),
         .executable(name: "CustomLayer", targets: ["CustomLayer"]),
@@ -43,6 +44,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // C libraries from the system, seen only by `Sources/SessionPipeline/Native`.
@@ -124,6 +126,19 @@ let package = Package(
         .target(
             name: "SessionPipelineTesting",
             dependencies: ["SessionPipeline"],
+            swiftSettings: swiftSettings
+        ),
+
+        // The operator's tool: keys, envelopes, and maintenance of any store a configuration string
+        // describes (with the SQLite and PostgreSQL drivers when their traits are on).
+        .executableTarget(
+            name: "sessionctl",
+            dependencies: [
+                "SessionPipeline", "Serializers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .target(name: "SessionPipelineSQLite", condition: .when(traits: ["SQLite"])),
+                .target(name: "SessionPipelinePostgres", condition: .when(traits: ["PostgreSQL"])),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -215,6 +230,11 @@ let package = Package(
                     name: "ServiceLifecycle", package: "swift-service-lifecycle",
                     condition: .when(traits: ["PostgreSQL"])),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SessionControlTests",
+            dependencies: ["SessionPipeline", "Serializers", "sessionctl"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -4,7 +4,14 @@ code with libsodium: HChaCha20 written out here from RFC draft-irtf-cfrg-xchacha
 ChaCha20-Poly1305 of Python's `cryptography` package (OpenSSL). It also seals each plaintext again
 with a fresh nonce and opens the result, to show the format round-trips in this implementation.
 
-Exit status: 0 all vectors open, 1 one does not, 3 the `cryptography` package is missing.
+    check_envelopes.py VECTORS.json                    open every vector
+    check_envelopes.py seal KEY_B64 KEY_ID CONTEXT EXPIRES < plaintext > envelope (base64url)
+    check_envelopes.py open KEY_B64 CONTEXT < envelope > plaintext
+
+`seal` and `open` let tests exchange envelopes with `sessionctl` in both directions.
+
+Exit status: 0 all vectors open (or the envelope sealed or opened), 1 one does not, 3 the
+`cryptography` package is missing.
 """
 import base64
 import json
@@ -99,5 +106,30 @@ def main(path):
     return 1 if failures else 0
 
 
+def seal_command(key_b64, key_id, context, expires):
+    key = base64.b64decode(key_b64)
+    plaintext = sys.stdin.buffer.read()
+    header = bytes([1]) + struct.pack(">Iq", int(key_id), int(expires)) + os.urandom(24)
+    envelope = header + xchacha_seal(key, header[13:37], plaintext, header + context.encode("utf-8"))
+    sys.stdout.write(base64.urlsafe_b64encode(envelope).decode().rstrip("=") + "\n")
+    return 0
+
+
+def open_command(key_b64, context):
+    key = base64.b64decode(key_b64)
+    envelope = b64url_decode(sys.stdin.read().strip())
+    try:
+        _, _, plaintext = open_envelope(envelope, key, context)
+    except (InvalidTag, ValueError) as error:
+        print(f"does not open: {type(error).__name__}", file=sys.stderr)
+        return 1
+    sys.stdout.buffer.write(plaintext)
+    return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "seal":
+        sys.exit(seal_command(*sys.argv[2:6]))
+    if sys.argv[1] == "open":
+        sys.exit(open_command(*sys.argv[2:4]))
     sys.exit(main(sys.argv[1]))
