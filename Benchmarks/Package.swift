@@ -20,9 +20,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
+        // The native floor: the same byte work in C, linked to the system's libsodium and zstd.
+        .target(
+            name: "CFloor",
+            linkerSettings: [.linkedLibrary("sodium"), .linkedLibrary("zstd")]
+        ),
         .executableTarget(
             name: "SessionBenchmarks",
             dependencies: [
+                "CFloor",
                 .product(name: "SessionPipeline", package: root),
                 .product(name: "Serializers", package: root),
                 .product(name: "SessionPipelineSQLite", package: root),
@@ -31,6 +37,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
-        )
+        ),
     ]
 )

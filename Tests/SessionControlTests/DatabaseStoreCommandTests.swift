@@ -61,7 +61,7 @@
                 let parts = address.split(separator: ":")
                 let table = "ctl_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
                 try await Self.exercise(
-                    "driver:postgres,host=\(parts[0]),port=\(parts.last ?? "5432"),user=postgres,tls=disable,table=\(table)",
+                    "driver:postgres,host=\(parts[0]),port=\(parts.last ?? "5432"),user=postgres,tls=disable,table=\(table),timeout=120",
                     in: directory)
             }
         #endif

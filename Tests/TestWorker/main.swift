@@ -176,11 +176,22 @@ case "cache-flow":
     say("entries \(statistics.entries) bytes \(statistics.bytes)")
     say("rss \(baseline) \(peak)")
 case "descriptors":
+    // Descriptors of files and directories only: the runtime's own (eventfd, epoll, pipes) can
+    // grow when Dispatch adds threads under load, and are not the driver's.
     func openDescriptors() -> Int {
         guard let directory = opendir("/proc/self/fd") else { return -1 }
         defer { closedir(directory) }
         var count = 0
-        while readdir(directory) != nil { count += 1 }
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            var target = [CChar](repeating: 0, count: 4096)
+            let length = readlink("/proc/self/fd/" + name, &target, target.count - 1)
+            guard length > 0 else { continue }
+            let path = String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if path.hasPrefix("/") && !path.hasPrefix("/dev/") && !path.hasPrefix("/proc/") { count += 1 }
+        }
         return count
     }
     let driver = try FileDriver(root: root, configuration: FileDriver.Configuration(durability: .fsync))

@@ -1,6 +1,6 @@
 // SessionBenchmarks: release-mode benchmarks of SessionPipeline.
 //
-//     swift run -c release --package-path Benchmarks SessionBenchmarks [serializers] [cookies] [stores]
+//     swift run -c release --package-path Benchmarks SessionBenchmarks [serializers] [cookies] [stores] [roundtrip]
 //
 // Prints Markdown tables; every ratio compares figures measured in the same run.
 
@@ -10,6 +10,7 @@ let suites: [String: () async throws -> Void] = [
     "serializers": { try serializerBenchmarks() },
     "cookies": cookieBenchmarks,
     "stores": storeBenchmarks,
+    "roundtrip": roundTripBenchmarks,
 ]
 
 // `profile FORMAT encode|decode SESSION SECONDS` repeats one operation, for `perf record`.

@@ -1,0 +1,74 @@
+import CFloor
+import Foundation
+import Serializers
+import SessionPipeline
+
+/// The full cookie round trip — session value → `Set-Cookie` → `Cookie` header → session value —
+/// for {binary, JSON} × {no compression, zstd} on both reference sessions, each beside the native
+/// floor (`Sources/CFloor`: the same byte work in C with the same libraries, on the same payload
+/// bytes) measured in the same interleaved rounds, and published as a ratio to it.
+func roundTripBenchmarks() async throws {
+    let encryption = Encryption(keys: KeyRing(id: 1, key: SecretKey.random()))
+    let now = UnixTime(seconds: 1_700_000_000)
+    for name in ["session_1k", "session_8k"] {
+        let reader = JSONSerializer()
+        let value = try reader.deserialize([reader.tag] + Array(try payload(name)))
+        guard let floor = floor_create(1 << 20) else { fatalError("the floor's context could not be made") }
+        defer { floor_destroy(floor) }
+        var cases: [AsyncCase] = []
+        var labels: [(pipeline: String, cookieBytes: Int, target: String)] = []
+        let serializers: [(String, any SessionSerializer)] = [("binary", MessagePackSerializer()), ("JSON", reader)]
+        for (serializerName, serializer) in serializers {
+            for compression in [nil, Compression(.zstd())] {
+                let codec = try CookieCodec(
+                    serializer: serializer, compression: compression, protection: .encrypted(encryption),
+                    configuration: CookieCodec.Configuration(maximumChunks: 8, maximumHeaderBytes: 64 * 1024))
+                @Sendable func roundTrip() throws -> (SessionValue?, Int) {
+                    let cookies = try codec.setCookies(
+                        for: value, expires: now + .seconds(1800), now: now, previousChunks: 0)
+                    let header = cookies.map { "\($0.name)=\($0.value)" }.joined(separator: "; ")
+                    return (try codec.read(CookieHeader.parse(header), now: now)?.value, header.utf8.count)
+                }
+                let (back, cookieBytes) = try roundTrip()
+                guard back == value else { fatalError("the \(serializerName) round trip changed the session") }
+                let bytes = try serializer.serialize(value)
+                let compress: Int32 = compression == nil ? 0 : 1
+                guard
+                    bytes.withUnsafeBufferPointer({
+                        floor_round_trip(floor, $0.baseAddress, $0.count, compress, "session")
+                    }) > 0
+                else { fatalError("the floor's round trip failed") }
+                let pipeline = serializerName + (compression == nil ? "" : " + zstd")
+                labels.append(
+                    (
+                        pipeline, cookieBytes,
+                        compression != nil ? "" : serializerName == "binary" ? "≤ 2×" : "≤ 3×"
+                    ))
+                cases.append(AsyncCase(name: pipeline) { blackHole(try roundTrip()) })
+                cases.append(
+                    AsyncCase(name: pipeline + " (floor)") {
+                        blackHole(
+                            bytes.withUnsafeBufferPointer {
+                                floor_round_trip(floor, $0.baseAddress, $0.count, compress, "session")
+                            })
+                    })
+            }
+        }
+        let results = try await measureAsync(cases)
+        var rows: [[String]] = []
+        for (index, label) in labels.enumerated() {
+            let swift = results[2 * index]
+            let native = results[2 * index + 1]
+            rows.append([
+                label.pipeline, swift.microseconds, native.microseconds,
+                String(format: "%.2f×", swift.median / native.median), label.target, "\(label.cookieBytes)",
+            ])
+        }
+        printTable(
+            "Cookie round trip against the native floor, \(name) (\(try payload(name).count) bytes of JSON)",
+            columns: [
+                "pipeline (+ XChaCha20-Poly1305)", "Swift µs", "floor µs", "ratio", "target", "Cookie header bytes",
+            ],
+            rows: rows)
+    }
+}
