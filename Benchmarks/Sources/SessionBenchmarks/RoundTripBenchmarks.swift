@@ -72,3 +72,27 @@ func roundTripBenchmarks() async throws {
             rows: rows)
     }
 }
+
+/// The cache's hit path: `get` of the 1 KiB reference session through a full stack (cache, binary,
+/// zstd, encryption over memory) when the cache holds it, beside the same `get` with no cache.
+func cacheBenchmarks() async throws {
+    let keys = KeyRing(id: 1, key: SecretKey.random())
+    let reader = JSONSerializer()
+    let value = try reader.deserialize([reader.tag] + Array(try payload("session_1k")))
+    let driver = MemoryDriver<[UInt8]>()
+    let cached = try SessionStore.pipeline().cached(SessionCache(entries: 10_000, ttl: .seconds(300)))
+        .serialized(.binary).compressed(.zstd()).encrypted(with: keys).driver(driver)
+    let uncached = try SessionStore.pipeline().serialized(.binary).compressed(.zstd()).encrypted(with: keys)
+        .driver(driver)
+    let key = try SessionKey("session:cached")
+    try await cached.set(key, value)
+    guard try await cached.get(key) == value else { fatalError("the cache returned another value") }
+    let results = try await measureAsync([
+        AsyncCase(name: "get, cache hit") { blackHole(try await cached.get(key)) },
+        AsyncCase(name: "get, no cache (binary + zstd + encrypted, memory)") { blackHole(try await uncached.get(key)) },
+    ])
+    printTable(
+        "Cache hit path, session_1k (target: hit ≤ 1 µs)",
+        columns: ["case", "µs (median)", "µs (fastest)"],
+        rows: results.map { [$0.name, $0.microseconds, String(format: "%.2f", $0.fastest / 1000)] })
+}

@@ -1,6 +1,6 @@
 // SessionBenchmarks: release-mode benchmarks of SessionPipeline.
 //
-//     swift run -c release --package-path Benchmarks SessionBenchmarks [serializers] [cookies] [stores] [roundtrip]
+//     swift run -c release --package-path Benchmarks SessionBenchmarks [serializers] [cookies] [stores] [roundtrip] [cache]
 //
 // Prints Markdown tables; every ratio compares figures measured in the same run.
 
@@ -11,6 +11,7 @@ let suites: [String: () async throws -> Void] = [
     "cookies": cookieBenchmarks,
     "stores": storeBenchmarks,
     "roundtrip": roundTripBenchmarks,
+    "cache": cacheBenchmarks,
 ]
 
 // `profile FORMAT encode|decode SESSION SECONDS` repeats one operation, for `perf record`.

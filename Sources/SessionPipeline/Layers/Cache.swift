@@ -210,10 +210,13 @@ public struct Cached<Base: RecordStore>: StoreLayer {
     public let base: Base
     /// The cache.
     public let cache: Cache<Base.Value>
+    /// The base's clock, held here so that a hit does not walk down the layers to find it.
+    public let clock: any SessionClock
 
     init(base: Base, cache: Cache<Base.Value>) {
         self.base = base
         self.cache = cache
+        self.clock = base.clock
     }
 
     /// The base's capabilities, compare-and-swap included when the base has it.
