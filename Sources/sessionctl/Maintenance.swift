@@ -258,16 +258,8 @@ struct Stats: AsyncParsableCommand {
     }
 }
 
-/// The key ring an `encrypt:env=…` or `encrypt:file=…` component names, if any.
+/// The key ring the configuration's `encrypt` component names (`env=` or `file=`), if it has one,
+/// read by the configuration parser itself (escapes and arguments in later segments included).
 func ringFromConfiguration(_ configuration: String) throws -> KeyRing? {
-    for component in configuration.split(separator: ";") where component.hasPrefix("encrypt:") {
-        for argument in component.dropFirst("encrypt:".count).split(separator: ",") {
-            let parts = argument.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { continue }
-            let value = String(parts[1]).removingPercentEncoding ?? String(parts[1])
-            if parts[0] == "env" { return try KeyRing(environment: value) }
-            if parts[0] == "file" { return try KeyRing(contentsOfFile: value) }
-        }
-    }
-    return nil
+    try ConfigurationComponent.parse(configuration).first { $0.kind == "encrypt" }.map { try KeyRing(from: $0) }
 }

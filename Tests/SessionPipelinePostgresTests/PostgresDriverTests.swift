@@ -33,6 +33,14 @@
         /// parallel on two cores and a timer can fire late; the deadline tests set their own.
         static let timeout: Duration = .seconds(120)
 
+        /// A driver over a fresh table, migrated, with the tests' deadline.
+        static func migratedDriver(_ client: PostgresClient, clock: any SessionClock) async throws -> PostgresDriver {
+            let driver = try PostgresDriver(
+                client: client, table: freshTable(), operationTimeout: timeout, clock: clock)
+            try await driver.migrate()
+            return driver
+        }
+
         /// A table name no other test uses.
         static func freshTable() -> String {
             "sessions_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
@@ -148,10 +156,7 @@
             try await TestServer.withClient { client in
                 let options = StoreConformance.Options(concurrentTasks: 100, operationsPerTask: 20)
                 let report = try await StoreConformance.run(options: options) { clock in
-                    let driver = try PostgresDriver(
-                        client: client, table: TestServer.freshTable(), operationTimeout: TestServer.timeout,
-                        clock: clock)
-                    try await driver.migrate()
+                    let driver = try await TestServer.migratedDriver(client, clock: clock)
                     return driver
                 }
                 print("postgres: \(report)")
@@ -163,10 +168,7 @@
             try await TestServer.withClient { client in
                 let options = StoreConformance.Options(concurrentTasks: 100, operationsPerTask: 20)
                 let report = try await StoreConformance.run(options: options) { clock in
-                    let driver = try PostgresDriver(
-                        client: client, table: TestServer.freshTable(), operationTimeout: TestServer.timeout,
-                        clock: clock)
-                    try await driver.migrate()
+                    let driver = try await TestServer.migratedDriver(client, clock: clock)
                     return try SessionStore.pipeline()
                         .cached(SessionCache(entries: 2000, ttl: .seconds(60)))
                         .serialized(.binary)
@@ -250,9 +252,7 @@
         @Test func traversalPagesThroughMoreKeysThanAPage() async throws {
             try await TestServer.withClient { client in
                 let clock = ManualClock(now: 1_700_000_000)
-                let driver = try PostgresDriver(
-                    client: client, table: TestServer.freshTable(), operationTimeout: TestServer.timeout, clock: clock)
-                try await driver.migrate()
+                let driver = try await TestServer.migratedDriver(client, clock: clock)
                 let count = 2300
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for worker in 0..<8 {
@@ -275,9 +275,7 @@
         @Test func deleteExpiredRemovesExactlyTheExpiredHalfOfAMillionRows() async throws {
             try await TestServer.withClient { client in
                 let clock = ManualClock(now: 1_700_000_000)
-                let driver = try PostgresDriver(
-                    client: client, table: TestServer.freshTable(), operationTimeout: TestServer.timeout, clock: clock)
-                try await driver.migrate()
+                let driver = try await TestServer.migratedDriver(client, clock: clock)
                 let table = driver.table
                 // A million rows in one statement; even ones expired a second ago, odd ones in an hour,
                 // and one in a thousand never.
@@ -309,9 +307,7 @@
         @Test func theSweeperServiceDeletesExpiredSessions() async throws {
             try await TestServer.withClient { client in
                 let clock = ManualClock(now: 1_700_000_000)
-                let driver = try PostgresDriver(
-                    client: client, table: TestServer.freshTable(), operationTimeout: TestServer.timeout, clock: clock)
-                try await driver.migrate()
+                let driver = try await TestServer.migratedDriver(client, clock: clock)
                 try await driver.set(try SessionKey("session:old"), to: SessionRecord([1], expires: 1_700_000_010))
                 try await driver.set(try SessionKey("session:new"), to: SessionRecord([1], expires: 1_700_001_000))
                 clock.advance(by: .seconds(60))

@@ -109,7 +109,7 @@ public struct ConfigurationComponent: Sendable, CustomStringConvertible {
 
     /// Splits a configuration string into components; bare `key=value` segments attach to the
     /// component before them (`driver:file;root=/var/lib/app`).
-    static func parse(_ text: String) throws -> [ConfigurationComponent] {
+    package static func parse(_ text: String) throws -> [ConfigurationComponent] {
         let characters = Array(text)
         func fail(_ reason: String, at index: Int) -> SessionError {
             SessionError(.invalidConfiguration, "at character \(index + 1): \(reason)", layer: "Configuration")

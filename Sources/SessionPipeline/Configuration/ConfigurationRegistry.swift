@@ -280,7 +280,7 @@ extension ConfigurationRegistry {
 
 extension KeyRing {
     /// Loads the ring a component names with `env=` or `file=`.
-    init(from component: ConfigurationComponent) throws {
+    package init(from component: ConfigurationComponent) throws {
         switch try component.keySource() {
         case .environment(let name): self = try KeyRing(environment: name)
         case .file(let path): self = try KeyRing(contentsOfFile: path)
