@@ -25,10 +25,13 @@ let package = Package(
             name: "CFloor",
             linkerSettings: [.linkedLibrary("sodium"), .linkedLibrary("zstd")]
         ),
+        // A counting malloc: defined in the executable, so every library in the process uses it.
+        .target(name: "CAllocationCounter"),
         .executableTarget(
             name: "SessionBenchmarks",
             dependencies: [
                 "CFloor",
+                "CAllocationCounter",
                 .product(name: "SessionPipeline", package: root),
                 .product(name: "Serializers", package: root),
                 .product(name: "SessionPipelineSQLite", package: root),

@@ -1,12 +1,13 @@
 // SessionBenchmarks: release-mode benchmarks of SessionPipeline.
 //
-//     swift run -c release --package-path Benchmarks SessionBenchmarks [serializers] [cookies] [stores] [roundtrip] [cache]
+//     swift run -c release --package-path Benchmarks SessionBenchmarks [allocations] [serializers] [cookies] [stores] [roundtrip] [cache]
 //
 // Prints Markdown tables; every ratio compares figures measured in the same run.
 
 import Foundation
 
 let suites: [String: () async throws -> Void] = [
+    "allocations": allocationBenchmarks,
     "serializers": { try serializerBenchmarks() },
     "cookies": cookieBenchmarks,
     "stores": storeBenchmarks,

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The key a store files a record under, in Catalyst's `prefix:id` form.
 ///
 /// The prefixes ``Prefix/session``, ``Prefix/expires`` and ``Prefix/flash`` name a session's data,
@@ -91,14 +99,20 @@ public struct SessionKey: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// Keys are equal when their UTF-8 bytes are: two spellings of "é" (precomposed and combining)
     /// are different keys, as they are different file names and database values.
     public static func == (lhs: SessionKey, rhs: SessionKey) -> Bool {
-        lhs.rawValue.utf8.elementsEqual(rhs.rawValue.utf8)
+        var left = lhs.rawValue
+        var right = rhs.rawValue
+        return left.withUTF8 { left in
+            right.withUTF8 { right in
+                left.count == right.count
+                    && (left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0)
+            }
+        }
     }
 
     /// Hashes the key's UTF-8 bytes, consistently with ``==(_:_:)``.
     public func hash(into hasher: inout Hasher) {
-        for byte in rawValue.utf8 {
-            hasher.combine(byte)
-        }
+        var text = rawValue
+        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 
     /// Orders keys by the bytes of their UTF-8 text.

@@ -177,6 +177,20 @@ public final class Cache<Value: Sendable>: SessionLayer {
         }
     }
 
+    /// The fresh record under `key`, counted as a hit, or `nil` (nothing counted: the caller's
+    /// slow path decides between an expiration and a miss). Specialized for the two value types
+    /// the library caches, so that a hit through a pipeline built of existentials does not look
+    /// up generic metadata at run time.
+    @_specialize(where Value == SessionValue)
+    @_specialize(where Value == [UInt8])
+    func hit(_ key: SessionKey, at now: UnixTime) -> Record<Value>? {
+        state.withLock { state in
+            guard let entry = state.table.value(for: key), isFresh(entry, at: now) else { return nil }
+            state.statistics.hits += 1
+            return entry.record
+        }
+    }
+
     /// Whether `entry` may still be served at `now`.
     func isFresh(_ entry: Entry, at now: UnixTime) -> Bool {
         !entry.record.hasExpired(at: now) && now < entry.cachedAt + configuration.ttl
@@ -230,6 +244,7 @@ public struct Cached<Base: RecordStore>: StoreLayer {
     /// The cached record under `key`, or the store's, read once however many ask at the same time.
     public func get(_ key: SessionKey) async throws -> Record<Base.Value>? {
         let now = clock.now()
+        if let record = cache.hit(key, at: now) { return record }
         let base = self.base
         let lookup = cache.state.withLock { state -> Lookup in
             if let entry = state.table.value(for: key) {
