@@ -95,7 +95,7 @@ func allocationBenchmarks() async throws {
     for entry in cases where only.map({ entry.name.contains($0) }) ?? true {
         let (allocations, bytes) = try await countAllocations(entry.body)
         if entry.name.hasPrefix("check:") && allocations < 0.99 {
-            fatalError("the allocation counter saw \(allocations) allocations for one array: it is not the process's malloc")
+            fatalError("the counter saw \(allocations) allocations for one array: it is not the process's malloc")
         }
         rows.append([entry.name, String(format: "%.1f", allocations), String(format: "%.0f", bytes)])
     }
