@@ -41,6 +41,9 @@
                 writeLine(try await demo.cookieHeader(forSessionIn: path), to: STDOUT_FILENO)
                 return
             }
+            if let path = options.preloadPath, let output = options.preloadCookiesPath {
+                try await demo.preload(options.preloadCount, sessionsFrom: path, cookiesTo: output)
+            }
             let app = demo.application { port in
                 writeLine(
                     "CookieSessions (\(options.mode) mode) listening on http://127.0.0.1:\(port)/", to: STDOUT_FILENO)

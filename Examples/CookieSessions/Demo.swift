@@ -88,6 +88,29 @@
 
         /// The `Cookie` header of a new session holding the JSON object in the file at `path`.
         func cookieHeader(forSessionIn path: String) async throws -> String {
+            try await sessions.cookieHeader(data: try sessionData(in: path))
+        }
+
+        /// Creates `count` sessions holding the JSON object in the file at `path` and writes their
+        /// `Cookie` headers, one per line, to the file at `output`.
+        func preload(_ count: Int, sessionsFrom path: String, cookiesTo output: String) async throws {
+            let data = try sessionData(in: path)
+            var lines = ""
+            for _ in 0..<count {
+                lines += try await sessions.cookieHeader(data: data) + "\n"
+            }
+            guard let file = fopen(output, "wb") else {
+                throw SessionError(.io, "cannot create \(output)", layer: "CookieSessions")
+            }
+            defer { fclose(file) }
+            let bytes = Array(lines.utf8)
+            guard fwrite(bytes, 1, bytes.count, file) == bytes.count else {
+                throw SessionError(.io, "cannot write \(output)", layer: "CookieSessions")
+            }
+        }
+
+        /// The JSON object in the file at `path`, as session data.
+        private func sessionData(in path: String) throws -> SessionDictionary {
             guard let file = fopen(path, "rb") else {
                 throw SessionError(.io, "cannot open \(path)", layer: "CookieSessions")
             }
@@ -103,7 +126,7 @@
             guard let data = SessionDictionary(try serializer.deserialize([serializer.tag] + bytes)) else {
                 throw SessionError(.invalidValue, "\(path) does not hold a JSON object", layer: "CookieSessions")
             }
-            return try await sessions.cookieHeader(data: data)
+            return data
         }
 
         /// The application, listening on 127.0.0.1; `onRunning` gets the port.

@@ -32,11 +32,18 @@
         /// Print the `Cookie` header of a session holding this JSON file's object, and exit (for
         /// benchmarks: client mode, with the keys from `SESSION_KEYS`).
         var sealSessionPath: String?
+        /// Before listening, create `preloadCount` sessions holding this JSON file's object and
+        /// write their `Cookie` headers, one per line, to `preloadCookiesPath` (for benchmarks of
+        /// server mode, where a session must exist in the store the server uses).
+        var preloadPath: String?
+        var preloadCount = 1000
+        var preloadCookiesPath: String?
 
         static let usage = """
             usage: CookieSessions [--port P] [--mode client|server|hybrid] [--store DIR]
                                   [--idle SECONDS] [--absolute SECONDS] [--insecure-cookies] [--quiet]
                                   [--seal-session JSON-FILE]
+                                  [--preload JSON-FILE --preload-cookies OUT-FILE [--preload-count N]]
             """
 
         static func parse(_ arguments: [String]) throws(UsageError) -> DemoOptions {
@@ -71,11 +78,21 @@
                 case "--insecure-cookies": options.insecureCookies = true
                 case "--quiet": options.logLevel = .warning
                 case "--seal-session": options.sealSessionPath = try value(for: flag)
+                case "--preload": options.preloadPath = try value(for: flag)
+                case "--preload-cookies": options.preloadCookiesPath = try value(for: flag)
+                case "--preload-count":
+                    guard let count = Int(try value(for: flag)), count > 0 else {
+                        throw UsageError(message: "--preload-count needs a positive number")
+                    }
+                    options.preloadCount = count
                 case "--help", "-h":
                     print(usage)
                     exit(0)
                 default: throw UsageError(message: "unknown option '\(flag)'")
                 }
+            }
+            if (options.preloadPath == nil) != (options.preloadCookiesPath == nil) {
+                throw UsageError(message: "--preload and --preload-cookies go together")
             }
             return options
         }

@@ -169,3 +169,53 @@ long floor_seal_open(floor_context *c, const uint8_t *payload, size_t length) {
     size_t sealed = seal(c, payload, length, "session");
     return open_envelope(c, c->envelope, sealed, "session");
 }
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+long floor_file_read(const char *path, uint8_t *buffer, size_t capacity) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t total = 0;
+    while (total < capacity) {
+        ssize_t n = read(fd, buffer + total, capacity - total);
+        if (n < 0) {
+            close(fd);
+            return -1;
+        }
+        if (n == 0) break;
+        total += (size_t)n;
+    }
+    close(fd);
+    return (long)total;
+}
+
+int floor_file_write(const char *directory, const char *path, const uint8_t *bytes, size_t length, int sync) {
+    char temporary[4096];
+    if (snprintf(temporary, sizeof temporary, "%s.tmp", path) >= (int)sizeof temporary) return -1;
+    int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return -1;
+    size_t written = 0;
+    while (written < length) {
+        ssize_t n = write(fd, bytes + written, length - written);
+        if (n <= 0) {
+            close(fd);
+            return -1;
+        }
+        written += (size_t)n;
+    }
+    if (sync && fsync(fd) != 0) {
+        close(fd);
+        return -1;
+    }
+    if (close(fd) != 0 || rename(temporary, path) != 0) return -1;
+    if (sync) {
+        int dir = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0) return -1;
+        int failed = fsync(dir);
+        close(dir);
+        if (failed) return -1;
+    }
+    return 0;
+}

@@ -1,6 +1,6 @@
 // SessionBenchmarks: release-mode benchmarks of SessionPipeline.
 //
-//     swift run -c release --package-path Benchmarks SessionBenchmarks [allocations] [serializers] [cookies] [stores] [roundtrip] [cache]
+//     swift run -c release --package-path Benchmarks SessionBenchmarks [allocations] [serializers] [cookies] [stores] [roundtrip] [cache] [scaling]
 //
 // Prints Markdown tables; every ratio compares figures measured in the same run.
 
@@ -12,6 +12,7 @@ let suites: [String: () async throws -> Void] = [
     "cookies": cookieBenchmarks,
     "stores": storeBenchmarks,
     "roundtrip": roundTripBenchmarks,
+    "scaling": scalingBenchmarks,
     "cache": cacheBenchmarks,
 ]
 
@@ -22,11 +23,9 @@ if CommandLine.arguments.dropFirst().first == "profile" {
 }
 
 let requested = CommandLine.arguments.dropFirst()
-let names = requested.isEmpty ? suites.keys.sorted() : Array(requested)
-var info = utsname()
-uname(&info)
-let machine = withUnsafeBytes(of: &info.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-print("## SessionBenchmarks (\(machine), \(ProcessInfo.processInfo.activeProcessorCount) cores)")
+// Without arguments, every suite but `scaling` (minutes long; it rewrites docs/scaling.json).
+let names = requested.isEmpty ? suites.keys.sorted().filter { $0 != "scaling" } : Array(requested)
+print("## SessionBenchmarks (\(machineDescription()))")
 for name in names {
     guard let suite = suites[name] else {
         print("unknown suite \(name); suites: \(suites.keys.sorted().joined(separator: ", "))")

@@ -22,4 +22,13 @@ long floor_round_trip(floor_context *context, const uint8_t *payload, size_t len
 /// Only the seal and open of `payload` (the XChaCha20-Poly1305 part of the floor).
 long floor_seal_open(floor_context *context, const uint8_t *payload, size_t length);
 
+/// The file driver's floor: read the whole file at `path` into `buffer` (open, read, close).
+/// Returns the bytes read, or -1.
+long floor_file_read(const char *path, uint8_t *buffer, size_t capacity);
+
+/// The file driver's floor for a write: the bytes into a temporary file beside `path`, then
+/// (when `sync`) fsync it, rename it over `path`, and (when `sync`) fsync the directory
+/// `directory`. Returns 0, or -1.
+int floor_file_write(const char *directory, const char *path, const uint8_t *bytes, size_t length, int sync);
+
 #endif
