@@ -356,11 +356,11 @@ struct MessagePackReader {
     }
 
     /// Checks that the value read was the whole input.
-    func finish() throws {
+    mutating func finish() throws {
         guard position == input.count else { throw fail("trailing bytes after the value") }
     }
 
-    private func fail(_ reason: String, at position: Int? = nil) -> Failure {
+    private mutating func fail(_ reason: String, at position: Int? = nil) -> Failure {
         Failure(position: position ?? self.position, reason: reason)
     }
 
@@ -400,7 +400,7 @@ struct MessagePackReader {
     }
 
     /// An element count, checked against the bytes left (each element takes at least `minimum`).
-    private func checkCount(_ count: Int, minimum: Int) throws {
+    private mutating func checkCount(_ count: Int, minimum: Int) throws {
         guard count <= (input.count - position) / minimum else {
             throw fail("a count of \(count) elements cannot fit in the \(input.count - position) bytes left")
         }
@@ -476,7 +476,7 @@ struct MessagePackReader {
                 throw fail("invalid UTF-8 in a key", at: keyOffset)
             }
             let keyRange = keyOffset..<(keyOffset + length)
-            let order = previousKey.map { compareBytes($0, keyRange) }
+            let order: Int? = if let previousKey { compareBytes(previousKey, keyRange) } else { nil }
             previousKey = keyRange
             entries.append(key, try readValue(depth: depth + 1), order: order)
         }
@@ -674,7 +674,7 @@ struct MessagePackReader {
     }
 
     /// Orders two ranges of the input by their bytes, as ``UTF8Text/compare(_:_:)`` orders strings.
-    private func compareBytes(_ a: Range<Int>, _ b: Range<Int>) -> Int {
+    private mutating func compareBytes(_ a: Range<Int>, _ b: Range<Int>) -> Int {
         let common = min(a.count, b.count)
         for index in 0..<common {
             let x = input[a.lowerBound + index]
