@@ -167,12 +167,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // libFuzzer targets, all in one product (one instrumented build serves every target):
-        // `scripts/fuzz.sh --list`.
-        .executableTarget(
-            name: "SessionFuzz",
+        // libFuzzer harnesses, one per decoder; the tests run the committed seeds through them. Each
+        // has a product of its own, added below (`scripts/fuzz.sh --list`).
+        .target(
+            name: "FuzzTargets",
             dependencies: ["SessionPipeline", "Serializers"],
-            path: "Fuzz/SessionFuzz",
+            path: "Fuzz/FuzzTargets",
             swiftSettings: swiftSettings
         ),
 
@@ -239,8 +239,23 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["SessionPipeline", "Serializers", "SessionPipelineTesting", "CustomLayer"],
+            dependencies: ["SessionPipeline", "Serializers", "SessionPipelineTesting", "CustomLayer", "FuzzTargets"],
             swiftSettings: swiftSettings
         ),
     ]
 )
+
+/// One libFuzzer product per fuzz target (`Fuzz/NAME/main.swift`), each built on its own by
+/// `scripts/fuzz.sh`.
+let fuzzProducts = [
+    "FuzzJSON", "FuzzBinary", "FuzzPlistBinary", "FuzzPlistXML", "FuzzEnvelope", "FuzzSigning",
+    "FuzzCompression", "FuzzCookieChunks", "FuzzCookieHeader", "FuzzConfiguration",
+]
+package.targets += fuzzProducts.map { name in
+    .executableTarget(
+        name: name,
+        dependencies: ["FuzzTargets"],
+        path: "Fuzz/\(name)",
+        swiftSettings: swiftSettings
+    )
+}

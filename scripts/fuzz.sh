@@ -2,24 +2,33 @@
 # Runs one libFuzzer target for a while.
 #
 #   bash scripts/fuzz.sh --list            names the targets
-#   bash scripts/fuzz.sh NAME SECONDS      builds NAME with -sanitize=fuzzer,address and runs it
+#   bash scripts/fuzz.sh NAME SECONDS      builds NAME's product with -sanitize=fuzzer,address and runs it
 #
-# Every target lives in one product, SessionFuzz, built into .build-fuzz; SESSION_FUZZ_TARGET
-# chooses the target at run time, so one instrumented build serves them all. The run starts from the committed
-# seed corpus (Fuzz/Corpus/NAME, made from the known-answer vectors) and keeps what it finds in
-# .build-fuzz/corpus/NAME; a crash is written to fuzz-artifacts/ and fails the script.
+# Each target is a product of its own (Fuzz/FuzzNAME/main.swift over the harnesses in
+# Fuzz/FuzzTargets), built into .build-fuzz; the library modules they share are compiled once there.
+# A run starts from the committed seed corpus (Fuzz/Corpus/NAME: the known-answer vectors, or seeds
+# made by FuzzTarget.generatedSeeds()) and keeps what it finds in .build-fuzz/corpus/NAME; a crash
+# is written to fuzz-artifacts/ and fails the script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(json binary plist-binary plist-xml)
-product=SessionFuzz
+# NAME:PRODUCT for every target (FuzzTarget in Fuzz/FuzzTargets; a test checks the two agree).
+targets=(
+    json:FuzzJSON binary:FuzzBinary plist-binary:FuzzPlistBinary plist-xml:FuzzPlistXML
+    envelope:FuzzEnvelope signing:FuzzSigning compression:FuzzCompression
+    cookie-chunks:FuzzCookieChunks cookie-header:FuzzCookieHeader configuration:FuzzConfiguration
+)
 
 if [ "${1:-}" = "--list" ]; then
-    printf '%s\n' "${targets[@]}"
+    printf '%s\n' "${targets[@]%%:*}"
     exit 0
 fi
-if [ $# -ne 2 ] || [[ " ${targets[*]} " != *" $1 "* ]]; then
-    echo "usage: scripts/fuzz.sh --list | NAME SECONDS  (NAME: ${targets[*]})" >&2
+product=
+for entry in "${targets[@]}"; do
+    if [ "${entry%%:*}" = "${1:-}" ]; then product=${entry#*:}; fi
+done
+if [ $# -ne 2 ] || [ -z "$product" ]; then
+    echo "usage: scripts/fuzz.sh --list | NAME SECONDS  (NAME: ${targets[*]%%:*})" >&2
     exit 2
 fi
 name=$1
@@ -58,7 +67,7 @@ echo "== fuzzing $name for ${seconds}s"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-SESSION_FUZZ_TARGET=$name SWIFT_BACKTRACE=enable=no "$binary" -max_total_time="$seconds" -print_final_stats=1 \
+SWIFT_BACKTRACE=enable=no "$binary" -max_total_time="$seconds" -print_final_stats=1 \
     -artifact_prefix="fuzz-artifacts/$name-" "$corpus" "Fuzz/Corpus/$name" 2>&1 | tee "$log" || status=$?
 [ "$status" -eq 0 ] || exit "$status"
 # libFuzzer reports covered edges as "cov: N"; without them the target never reached the decoder.

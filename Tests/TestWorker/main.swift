@@ -24,6 +24,11 @@
 //       forgets them, and prints "rss BASELINE_KIB PEAK_KIB": resident memory before and the most
 //       it reached (sampled every 1,000 sessions).
 //
+//   TestWorker memory-loop ROOT PHASES ITERATIONS
+//       Seals and opens a 1 KiB payload and sets, gets and deletes records through compression
+//       and encryption over a memory store and a file store under ROOT, ITERATIONS times per
+//       phase, and prints "rss PHASE KIB" after each of PHASES phases.
+//
 //   TestWorker contend ROOT WRITER COUNT
 //       Writes COUNT large values to four shared keys without fsync, each value filled with one
 //       pattern derived from WRITER and its sequence number, so a torn or mixed file is visible.
@@ -175,6 +180,8 @@ case "cache-flow":
     let (baseline, peak, statistics) = try await cacheFlow(megabytes: Int(arguments[2])!, count: Int(arguments[3])!)
     say("entries \(statistics.entries) bytes \(statistics.bytes)")
     say("rss \(baseline) \(peak)")
+case "memory-loop":
+    try await memoryLoop(root: root, phases: Int(arguments[3])!, iterations: Int(arguments[4])!)
 case "descriptors":
     // Descriptors of files and directories only: the runtime's own (eventfd, epoll, pipes) can
     // grow when Dispatch adds threads under load, and are not the driver's.
@@ -269,4 +276,34 @@ func cacheFlow(megabytes: Int, count: Int) async throws -> (Int, Int, SessionCac
         }
     }
     return (baseline, max(peak, residentKiB()), cache.statistics)
+}
+
+/// The loop of `memory-loop`: the same work over and over, resident memory after each phase.
+func memoryLoop(root: String, phases: Int, iterations: Int) async throws {
+    let keys = KeyRing(id: 1, key: SecretKey.random())
+    let encryption = Encryption(keys: keys)
+    let compression = Compression(.zstd(), threshold: 0)
+    let memory = try compression.wrap(encryption.wrap(MemoryDriver<[UInt8]>()))
+    let files = try compression.wrap(
+        encryption.wrap(FileDriver(root: root, configuration: .init(durability: .none))))
+    let plaintext = (0..<1024).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 3) }
+    for phase in 1...phases {
+        for index in 0..<iterations {
+            let envelope = encryption.seal(plaintext, context: "session", expires: nil)
+            let opened = try encryption.open(envelope, context: "session", now: UnixTime(seconds: 0))
+            precondition(opened.plaintext == plaintext)
+            let key = try SessionKey("session:loop-\(index % 500)")
+            try await memory.set(key, to: Record(plaintext))
+            let read = try await memory.get(key)?.value
+            precondition(read == plaintext)
+            if index % 3 == 0 { _ = try await memory.delete(key) }
+            if index % 10 == 0 {
+                try await files.set(key, to: Record(plaintext))
+                let stored = try await files.get(key)?.value
+                precondition(stored == plaintext)
+                if index % 20 == 0 { _ = try await files.delete(key) }
+            }
+        }
+        say("rss \(phase) \(residentKiB())")
+    }
 }
