@@ -145,6 +145,27 @@ struct ConfigurationDocumentationTests {
 }
 
 struct ConfigurationParsingTests {
+    /// Found by the `configuration` fuzz target: a name holding an escaped ';' printed unescaped,
+    /// so the printed component read back as two. Names and values print escaped, whitespace,
+    /// control and non-ASCII characters included, and read back the same.
+    @Test(arguments: [
+        "driver:file-p/a%3Bb,fsync=no,fanout=2",
+        "driver:file,root=%20padded%20",
+        "driver:fil%C3%A9,root=/srv/sessi%C3%B3ns,note=a%2Cb%3Dc%25d",
+        "driver:x,root=%0A%09",
+        "driver:x,root=e%CC%81%3D",
+    ])
+    func printedComponentsReadBackTheSame(_ text: String) throws {
+        let components = try ConfigurationComponent.parse(text)
+        let printed = components.map(\.description).joined(separator: ";")
+        let again = try ConfigurationComponent.parse(printed)
+        #expect(again.map(\.kind) == components.map(\.kind))
+        #expect(again.map(\.name) == components.map(\.name), "printed as \(printed)")
+        #expect(
+            again.map { $0.arguments.map { [$0.key, $0.value] } }
+                == components.map { $0.arguments.map { [$0.key, $0.value] } }, "printed as \(printed)")
+    }
+
     @Test func normalizesOrderAndArguments() throws {
         TestEnvironment.install()
         let store = try SessionStore(

@@ -31,6 +31,17 @@ import Testing
         }
     }
 
+    /// Every input a fuzzer once crashed on (`Fuzz/Regressions/NAME/`) is handled now.
+    @Test(arguments: FuzzTarget.allCases)
+    func everyRecordedCrashInputIsHandled(_ target: FuzzTarget) throws {
+        let directory = Self.corpus.deletingLastPathComponent().appendingPathComponent("Regressions/\(target.rawValue)")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names.sorted() {
+            // A broken promise stops the test process here, as it stopped the fuzzer.
+            target.accepts(try [UInt8](Data(contentsOf: directory.appendingPathComponent(name))))
+        }
+    }
+
     @Test func eachTargetHasItsOwnProductAndTheFuzzScriptListsThemAll() throws {
         let root = Self.corpus.deletingLastPathComponent().deletingLastPathComponent()
         let manifest = try String(contentsOf: root.appendingPathComponent("Package.swift"), encoding: .utf8)

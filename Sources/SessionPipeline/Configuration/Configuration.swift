@@ -100,7 +100,7 @@ public struct ConfigurationComponent: Sendable, CustomStringConvertible {
 
     /// `kind:name,key=value…` as parsed.
     public var description: String {
-        var items = name.map { [$0] } ?? []
+        var items = name.map { [ConfigurationText.escape($0)] } ?? []
         items += arguments.map { "\($0.key)=\(ConfigurationText.escape($0.value))" }
         return "\(kind):" + items.joined(separator: ",")
     }

@@ -8,16 +8,18 @@ public protocol ConfigurationDescribable {
 /// Escaping and naming for configuration strings.
 public enum ConfigurationText {
     /// `value` with `%`, `;`, `,` and `=` written as `%25`, `%3B`, `%2C` and `%3D`, so it fits in an
-    /// argument.
+    /// argument; whitespace, control characters and non-ASCII characters are written as the
+    /// `%XX` escapes of their UTF-8 bytes too, so that the parser (which trims whitespace around
+    /// items and reads text as characters, where a combining mark joins the character before it)
+    /// reads back exactly `value`.
     public static func escape(_ value: String) -> String {
         var escaped = ""
-        for character in value.unicodeScalars {
-            switch character {
-            case "%": escaped += "%25"
-            case ";": escaped += "%3B"
-            case ",": escaped += "%2C"
-            case "=": escaped += "%3D"
-            default: escaped.unicodeScalars.append(character)
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "%"), UInt8(ascii: ";"), UInt8(ascii: ","), UInt8(ascii: "="), 0...0x20, 0x7F...:
+                escaped += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            default:
+                escaped.unicodeScalars.append(Unicode.Scalar(byte))
             }
         }
         return escaped
@@ -43,4 +45,10 @@ protocol AnyRecordStoreProtocol {
 
 extension AnyRecordStore: AnyRecordStoreProtocol {
     var erasedBase: Any { base }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
 }
