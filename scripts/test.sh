@@ -5,6 +5,8 @@
 #   bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+started=$(date +%s)
+phase() { echo "== $1 (at $(( $(date +%s) - started )) s)"; }
 source scripts/system-packages.sh
 ensure_packages "${CORE_PACKAGES[@]}" "${SQLITE_PACKAGES[@]}" python3 python3-pip chromium chromium-driver
 # The known-answer vectors are checked with independent readers (msgpack, plistlib).
@@ -14,11 +16,11 @@ ensure_python_module cryptography cryptography
 # The browser test drives headless Chromium through WebDriver.
 ensure_python_module selenium selenium
 
-echo "== swift format lint"
+phase "swift format lint"
 swift format lint --strict --recursive Package.swift Sources Tests Examples Fuzz Benchmarks
 
 # A throw-away PostgreSQL server on 127.0.0.1 for the PostgreSQL driver's tests, stopped on exit.
-echo "== PostgreSQL for the tests"
+phase "PostgreSQL for the tests"
 pg_data="${TMPDIR:-/tmp}/sessionpipeline-pg-$$"
 eval "$(bash scripts/postgres.sh start "$pg_data")"
 trap 'bash scripts/postgres.sh stop "$pg_data" || true; rm -rf "$pg_data" "$pg_data.initdb.log"' EXIT
@@ -26,19 +28,19 @@ echo "server on $SESSION_TEST_POSTGRES"
 
 # Every trait on: the core, the Hummingbird middleware and the database drivers, with all
 # their tests. The default build (core and Hummingbird) is checked to compile on its own after.
-echo "== build (all traits)"
+phase "build (all traits)"
 swift build --build-tests --enable-all-traits
 
-echo "== test (all traits)"
+phase "test (all traits)"
 swift test --skip-build --enable-all-traits
 
-echo "== browser: the CookieSessions page in headless Chromium"
+phase "browser: the CookieSessions page in headless Chromium"
 for mode in client server hybrid; do
     echo "-- $mode mode"
     python3 scripts/browser_test.py .build/debug/CookieSessions --mode "$mode"
 done
 
-echo "== fuzz: a short run of every target"
+phase "fuzz: a short run of every target, each its own product"
 log=$(mktemp)
 for name in $(bash scripts/fuzz.sh --list); do
     if ! bash scripts/fuzz.sh "$name" "${FUZZ_SECONDS:-10}" > "$log" 2>&1; then
@@ -50,5 +52,28 @@ for name in $(bash scripts/fuzz.sh --list); do
 done
 rm -f "$log"
 
-echo "== the default build on its own (core and Hummingbird, no database drivers)"
+# The core alone (no traits) under the sanitizers, each build in a scratch path of its own.
+# ThreadSanitizer: the concurrency tests (drivers, the cache's single flight, the merge of
+# concurrent requests, migration races); any report fails the run. Left out: tests of child
+# processes' memory or of SIGKILLed writers, which measure or kill processes rather than race
+# threads, and run in the plain run above.
+process_tests="theProcessStaysWithinTheByteBound|aLongLoopOfSeals|everyFileIsWholeAfterWritersAreKilled"
+phase "ThreadSanitizer: the concurrency tests (core only)"
+swift build --build-tests --disable-default-traits --sanitize=thread --scratch-path .build-tsan
+TSAN_OPTIONS="halt_on_error=1" swift test --skip-build --disable-default-traits --sanitize=thread \
+    --scratch-path .build-tsan --filter "CacheTests|MemoryDriverTests|FileDriverTests|WebSessionTests|HashedIDsAndMigrationTests|PipelineConformanceTests" \
+    --skip "$process_tests"
+
+# AddressSanitizer with LeakSanitizer: the whole core test suite (memory-measuring tests aside:
+# the sanitizer's own shadow memory and quarantine make resident sizes meaningless; sessionctl's
+# maintenance commands on 5,000 sessions instead of 100,000, for time).
+phase "AddressSanitizer and LeakSanitizer: the core test suite"
+swift build --build-tests --disable-default-traits --sanitize=address --scratch-path .build-asan
+SESSIONCTL_TEST_SESSIONS=5000 ASAN_OPTIONS="detect_leaks=1" \
+    LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0" \
+    swift test --skip-build --disable-default-traits --sanitize=address --scratch-path .build-asan \
+    --skip "$process_tests|Bomb|bomb"
+
+phase "the default build on its own (core and Hummingbird, no database drivers)"
 swift build
+phase "done"
