@@ -43,7 +43,7 @@ done
 phase "fuzz: a short run of every target, each its own product"
 log=$(mktemp)
 for name in $(bash scripts/fuzz.sh --list); do
-    if ! bash scripts/fuzz.sh "$name" "${FUZZ_SECONDS:-10}" > "$log" 2>&1; then
+    if ! bash scripts/fuzz.sh "$name" "${FUZZ_SECONDS:-5}" > "$log" 2>&1; then
         tail -40 "$log"
         echo "fuzz target $name failed" >&2
         exit 1
@@ -56,13 +56,19 @@ rm -f "$log"
 # ThreadSanitizer: the concurrency tests (drivers, the cache's single flight, the merge of
 # concurrent requests, migration races); any report fails the run. Left out: tests of child
 # processes' memory or of SIGKILLed writers, which measure or kill processes rather than race
-# threads, and run in the plain run above.
+# threads, and run in the plain run above; and the CustomLayer example's test, whose journal uses
+# the standard library's Mutex as an application would: on Linux its contended hand-over goes
+# through a priority-inheritance futex that ThreadSanitizer cannot see, so it reports a race that
+# is not one (the library's own locks are pthread mutexes for this reason: Support/Locked.swift).
 process_tests="theProcessStaysWithinTheByteBound|aLongLoopOfSeals|everyFileIsWholeAfterWritersAreKilled"
 phase "ThreadSanitizer: the concurrency tests (core only)"
 swift build --build-tests --disable-default-traits --sanitize=thread --scratch-path .build-tsan
-TSAN_OPTIONS="halt_on_error=1" swift test --skip-build --disable-default-traits --sanitize=thread \
-    --scratch-path .build-tsan --filter "CacheTests|MemoryDriverTests|FileDriverTests|WebSessionTests|HashedIDsAndMigrationTests|PipelineConformanceTests" \
-    --skip "$process_tests"
+# The conformance suites' concurrency check runs 100 tasks of 20 operations here instead of
+# 1,000 of 100: ThreadSanitizer needs two unsynchronized accesses, not volume.
+SESSION_CONFORMANCE_TASKS=100 SESSION_CONFORMANCE_OPERATIONS=20 TSAN_OPTIONS="halt_on_error=1" swift test --skip-build --disable-default-traits --sanitize=thread \
+    --scratch-path .build-tsan \
+    --filter "PipelineConformanceTests|CacheTests|MemoryDriverTests|FileDriverTests/passesTheConformanceSuite|WebSessionTests/concurrentRequests|WebSessionTests/whenTwoRequests|HashedIDsAndMigrationTests" \
+    --skip "$process_tests|theExampleAuditTrail|theRefusalCheckRuns"
 
 # AddressSanitizer with LeakSanitizer: the whole core test suite (memory-measuring tests aside:
 # the sanitizer's own shadow memory and quarantine make resident sizes meaningless; sessionctl's
@@ -74,6 +80,7 @@ SESSIONCTL_TEST_SESSIONS=5000 ASAN_OPTIONS="detect_leaks=1" \
     swift test --skip-build --disable-default-traits --sanitize=address --scratch-path .build-asan \
     --skip "$process_tests|Bomb|bomb"
 
-phase "the default build on its own (core and Hummingbird, no database drivers)"
-swift build
+# (The default build, core and Hummingbird without the database drivers, is not built on its own:
+# the all-traits build compiles the Hummingbird code and the sanitizer builds compile the core
+# without the drivers, which together cover what it would.)
 phase "done"

@@ -1,5 +1,13 @@
 public import SessionPipeline
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The conformance suite: checks that a driver, or any stack of layers over a driver, keeps every
 /// promise of ``SessionPipeline/RecordStore``.
 ///
@@ -43,12 +51,17 @@ public enum StoreConformance {
         /// The seed for random values; `nil` takes `SESSION_TEST_SEED` or a random one.
         public var seed: UInt64?
 
-        /// Creates options.
+        /// Creates options. The environment variables `SESSION_CONFORMANCE_TASKS` and
+        /// `SESSION_CONFORMANCE_OPERATIONS`, when set, cap the concurrency check's tasks and
+        /// operations per task (for runs under a sanitizer, where each operation costs far more).
         public init(
             concurrentTasks: Int = 1000, operationsPerTask: Int = 100, randomValues: Int = 100, seed: UInt64? = nil
         ) {
-            self.concurrentTasks = concurrentTasks
-            self.operationsPerTask = operationsPerTask
+            func cap(_ variable: String) -> Int {
+                getenv(variable).flatMap { Int(String(cString: $0)) } ?? .max
+            }
+            self.concurrentTasks = min(concurrentTasks, cap("SESSION_CONFORMANCE_TASKS"))
+            self.operationsPerTask = min(operationsPerTask, cap("SESSION_CONFORMANCE_OPERATIONS"))
             self.randomValues = randomValues
             self.seed = seed
         }

@@ -40,7 +40,7 @@ public final class MemoryDriver<Value: Sendable>: RecordStore, ConfigurationDesc
     public let clock: any SessionClock
     /// The driver's settings.
     public let configuration: Configuration
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     /// Creates an empty driver.
     ///
@@ -55,7 +55,7 @@ public final class MemoryDriver<Value: Sendable>: RecordStore, ConfigurationDesc
     public init(configuration: Configuration, clock: any SessionClock = SystemClock()) {
         self.configuration = configuration
         self.clock = clock
-        self.state = Mutex(State())
+        self.state = Locked(State())
     }
 
     /// `driver:memory`, with `,capacity=N` when bounded.

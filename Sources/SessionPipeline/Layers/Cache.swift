@@ -94,14 +94,14 @@ public final class Cache<Value: Sendable>: SessionLayer {
     /// The cache's settings.
     public let configuration: Configuration
     private let cost: @Sendable (Value) -> Int
-    let state: Mutex<State>
+    let state: Locked<State>
     private let wrapped = Atomic<Bool>(false)
 
     /// Creates a cache whose byte bound counts each value at `cost(value)` bytes.
     public init(configuration: Configuration = Configuration(), cost: @escaping @Sendable (Value) -> Int) {
         self.configuration = configuration
         self.cost = cost
-        self.state = Mutex(State())
+        self.state = Locked(State())
     }
 
     /// `cache:entries=10000,bytes=67108864,ttl=300`.

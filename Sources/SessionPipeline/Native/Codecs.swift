@@ -5,7 +5,7 @@ import Synchronization
 /// Idle native contexts kept for reuse: creating a zlib stream or a zstd context allocates tens of
 /// kilobytes, more than compressing a session costs.
 private final class ContextPool<Context: Sendable>: Sendable {
-    private let idle = Mutex<[Context]>([])
+    private let idle = Locked<[Context]>([])
     private let make: @Sendable () -> Context
     private static var limit: Int { 16 }
 
@@ -55,7 +55,7 @@ package enum DecompressionFailure: Error {
 
 /// The zlib and zstd calls the compression layer makes, with contexts reused across calls.
 package enum Codecs {
-    private static let deflatePools = Mutex<[Int32: ContextPool<DeflateStream>]>([:])
+    private static let deflatePools = Locked<[Int32: ContextPool<DeflateStream>]>([:])
     private static let inflatePool = ContextPool<InflateStream> {
         let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())

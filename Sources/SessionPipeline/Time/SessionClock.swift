@@ -48,11 +48,11 @@ extension SessionClock where Self == SystemClock {
 /// clock.advance(by: .seconds(3600))
 /// ```
 public final class ManualClock: SessionClock {
-    private let current: Mutex<UnixTime>
+    private let current: Locked<UnixTime>
 
     /// Creates a clock showing `now`.
     public init(now: UnixTime = 1_700_000_000) {
-        self.current = Mutex(now)
+        self.current = Locked(now)
     }
 
     /// The time the clock shows.

@@ -31,7 +31,7 @@ public final class RequestSession: Sendable {
         var loaded: LoadedSession?
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Creates a session handle that is not attached to any request yet; a framework adapter
     /// attaches it with ``attach(to:cookieHeaders:)``.
