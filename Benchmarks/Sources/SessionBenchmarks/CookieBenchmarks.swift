@@ -61,11 +61,7 @@ func cookieBenchmarks() async throws {
                 })
             cases.append(
                 AsyncCase(name: "\(label): a request that changes one key") {
-                    let session = RequestSession()
-                    session.attach(to: manager, cookieHeaders: [header])
-                    let count = (try await session.get(Int.self, "count") ?? 0) + 1
-                    try await session.set(count, for: "count")
-                    blackHole(try await session.commit())
+                    try await requestChangingOneKey(manager, header: header)
                 })
             cases.append(
                 AsyncCase(name: "\(label): a request that reads one key") {
@@ -81,11 +77,7 @@ func cookieBenchmarks() async throws {
             let checked = try SessionManager(.client(codec), options: .init(revocations: revocations))
             cases.append(
                 AsyncCase(name: "\(label): the same, checking a revocation list") {
-                    let session = RequestSession()
-                    session.attach(to: checked, cookieHeaders: [header])
-                    let count = (try await session.get(Int.self, "count") ?? 0) + 1
-                    try await session.set(count, for: "count")
-                    blackHole(try await session.commit())
+                    try await requestChangingOneKey(checked, header: header)
                 })
             cases.append(
                 AsyncCase(name: "\(label): a request that does not touch the session") {
@@ -112,6 +104,15 @@ func cookieBenchmarks() async throws {
         )
         printTable("Cookie size", columns: ["pipeline", "Cookie header bytes"], rows: rows)
     }
+}
+
+/// The example's `/counter` route without HTTP: open the session, increment `count`, commit.
+func requestChangingOneKey(_ manager: SessionManager, header: String) async throws {
+    let session = RequestSession()
+    session.attach(to: manager, cookieHeaders: [header])
+    let count = (try await session.get(Int.self, "count") ?? 0) + 1
+    try await session.set(count, for: "count")
+    blackHole(try await session.commit())
 }
 
 struct AsyncCase {

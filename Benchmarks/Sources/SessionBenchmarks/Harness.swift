@@ -70,7 +70,10 @@ func printTable(_ title: String, columns: [String], rows: [[String]]) {
 
 /// The reference sessions in `Benchmarks/Payloads`, by name.
 func payload(_ name: String) throws -> Data {
-    let directory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    return try Data(contentsOf: directory.appendingPathComponent("Payloads/\(name).json"))
+    try Data(contentsOf: URL(fileURLWithPath: repositoryRoot() + "/Benchmarks/Payloads/\(name).json"))
+}
+
+/// Seconds in `duration`, as a `Double`.
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }

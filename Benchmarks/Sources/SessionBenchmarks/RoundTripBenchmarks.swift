@@ -24,10 +24,7 @@ func roundTripBenchmarks() async throws {
                     serializer: serializer, compression: compression, protection: .encrypted(encryption),
                     configuration: CookieCodec.Configuration(maximumChunks: 8, maximumHeaderBytes: 64 * 1024))
                 @Sendable func roundTrip() throws -> (SessionValue?, Int) {
-                    let cookies = try codec.setCookies(
-                        for: value, expires: now + .seconds(1800), now: now, previousChunks: 0)
-                    let header = cookies.map { "\($0.name)=\($0.value)" }.joined(separator: "; ")
-                    return (try codec.read(CookieHeader.parse(header), now: now)?.value, header.utf8.count)
+                    try cookieRoundTrip(codec, value, now: now)
                 }
                 let (back, cookieBytes) = try roundTrip()
                 guard back == value else { fatalError("the \(serializerName) round trip changed the session") }
@@ -71,6 +68,14 @@ func roundTripBenchmarks() async throws {
             ],
             rows: rows)
     }
+}
+
+/// value → `Set-Cookie` → `Cookie` header → value through `codec`; the value read back and the
+/// `Cookie` header's length.
+func cookieRoundTrip(_ codec: CookieCodec, _ value: SessionValue, now: UnixTime) throws -> (SessionValue?, Int) {
+    let cookies = try codec.setCookies(for: value, expires: now + .seconds(1800), now: now, previousChunks: 0)
+    let header = cookies.map { "\($0.name)=\($0.value)" }.joined(separator: "; ")
+    return (try codec.read(CookieHeader.parse(header), now: now)?.value, header.utf8.count)
 }
 
 /// The cache's hit path: `get` of the 1 KiB reference session through a full stack (cache, binary,

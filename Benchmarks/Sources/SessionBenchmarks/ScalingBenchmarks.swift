@@ -83,10 +83,7 @@ private func sessionSizeScaling() async throws -> [[String: Any]] {
                     serializer: serializer, compression: compression, protection: .encrypted(encryption),
                     configuration: CookieCodec.Configuration(maximumChunks: 99, maximumHeaderBytes: 1 << 20))
                 @Sendable func roundTrip() throws -> SessionValue? {
-                    let cookies = try codec.setCookies(
-                        for: value, expires: now + .seconds(1800), now: now, previousChunks: 0)
-                    let header = cookies.map { "\($0.name)=\($0.value)" }.joined(separator: "; ")
-                    return try codec.read(CookieHeader.parse(header), now: now)?.value
+                    try cookieRoundTrip(codec, value, now: now).0
                 }
                 guard try roundTrip() == value else { fatalError("the round trip changed the session") }
                 let bytes = try serializer.serialize(value)
@@ -183,10 +180,6 @@ private func storeSizeScaling(upTo largest: Int) async throws -> [[String: Any]]
         ],
         rows: rows)
     return records
-}
-
-private func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
 /// The repository's root directory.

@@ -140,10 +140,6 @@ func storeBenchmarks() async throws {
         rows: table)
 }
 
-private func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-
 /// The C floor's files: `count` copies of `bytes` in 256 subdirectories of `root`.
 private func makeFloorFiles(in root: String, count: Int, bytes: [UInt8]) throws -> [(directory: String, path: String)] {
     var files: [(directory: String, path: String)] = []
