@@ -240,10 +240,18 @@ private struct MessagePackWriter: ~Copyable {
     }
 
     private mutating func writeString(_ string: String) {
-        var string = string
-        string.withUTF8 { utf8 in
+        // Contiguous UTF-8 (every native and small string) is read in place, without the copy of
+        // the string that `withUTF8`, a mutating method, needs.
+        let written: Void? = string.utf8.withContiguousStorageIfAvailable { utf8 in
             writeHeader(count: utf8.count, fix: 0xA0, fixLimit: 31, eight: 0xD9, sixteen: 0xDA, thirtyTwo: 0xDB)
             output.append(UnsafeRawBufferPointer(utf8))
+        }
+        if written == nil {
+            var string = string
+            string.withUTF8 { utf8 in
+                writeHeader(count: utf8.count, fix: 0xA0, fixLimit: 31, eight: 0xD9, sixteen: 0xDA, thirtyTwo: 0xDB)
+                output.append(UnsafeRawBufferPointer(utf8))
+            }
         }
     }
 
@@ -382,6 +390,7 @@ struct MessagePackReader {
     }
 
     /// Takes `count` bytes, after checking the input holds them.
+    @inline(__always)
     private mutating func take(_ count: Int) throws -> UnsafeRawBufferPointer {
         guard count >= 0, input.count - position >= count else {
             throw fail("a length of \(count) runs past the end of the input")
@@ -393,13 +402,19 @@ struct MessagePackReader {
     private mutating func string(count: Int) throws -> String {
         let start = position
         _ = try take(count)
-        guard let string = UTF8Text.string(UnsafeRawBufferPointer(rebasing: input[start..<(start + count)])) else {
+        // Short values (`USD`, `info`) repeat as keys do; longer ones rarely do.
+        let made =
+            count <= 15
+            ? strings.string(at: start, count: count, in: input)
+            : UTF8Text.string(UnsafeRawBufferPointer(rebasing: input[start..<(start + count)]))
+        guard let string = made else {
             throw fail("invalid UTF-8 in a string", at: start)
         }
         return string
     }
 
     /// An element count, checked against the bytes left (each element takes at least `minimum`).
+    @inline(__always)
     private mutating func checkCount(_ count: Int, minimum: Int) throws {
         guard count <= (input.count - position) / minimum else {
             throw fail("a count of \(count) elements cannot fit in the \(input.count - position) bytes left")
@@ -467,20 +482,28 @@ struct MessagePackReader {
     private mutating func readMap(count: Int, depth: Int, start: Int) throws -> SessionValue {
         guard depth < maximumDepth else { throw fail("nesting deeper than \(maximumDepth) levels", at: start) }
         try checkCount(count, minimum: 2)
-        var entries = SessionDictionary.Builder(capacity: count)
-        var previousKey: Range<Int>?
-        for _ in 0..<count {
-            let keyOffset = try skipKey()
-            let length = position - keyOffset
-            guard let key = strings.string(at: keyOffset, count: length, in: input) else {
-                throw fail("invalid UTF-8 in a key", at: keyOffset)
+        // The entries go straight into an array of the right size; keys written in order (as every
+        // writer of this format in this library writes them) need no sorting afterwards.
+        var sorted = true
+        var previousKey = 0..<0
+        let entries = try [SessionDictionary.Entry](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for index in 0..<count {
+                let keyOffset = try skipKey()
+                let keyRange = keyOffset..<position
+                guard let key = strings.string(at: keyOffset, count: keyRange.count, in: input) else {
+                    throw fail("invalid UTF-8 in a key", at: keyOffset)
+                }
+                if index > 0, sorted, compareBytes(previousKey, keyRange) >= 0 { sorted = false }
+                previousKey = keyRange
+                let value = try readValue(depth: depth + 1)
+                (buffer.baseAddress! + index).initialize(to: SessionDictionary.Entry(key: key, value: value))
+                initialized = index + 1
             }
-            let keyRange = keyOffset..<(keyOffset + length)
-            let order: Int? = if let previousKey { compareBytes(previousKey, keyRange) } else { nil }
-            previousKey = keyRange
-            entries.append(key, try readValue(depth: depth + 1), order: order)
         }
-        guard let dictionary = entries.dictionary() else { throw fail("duplicate key", at: start) }
+        if sorted { return .dictionary(SessionDictionary(sortedUniqueEntries: entries)) }
+        var builder = SessionDictionary.Builder(capacity: count)
+        for entry in entries { builder.append(entry.key, entry.value) }
+        guard let dictionary = builder.dictionary() else { throw fail("duplicate key", at: start) }
         return .dictionary(dictionary)
     }
 
@@ -675,13 +698,8 @@ struct MessagePackReader {
 
     /// Orders two ranges of the input by their bytes, as ``UTF8Text/compare(_:_:)`` orders strings.
     private mutating func compareBytes(_ a: Range<Int>, _ b: Range<Int>) -> Int {
-        let common = min(a.count, b.count)
-        for index in 0..<common {
-            let x = input[a.lowerBound + index]
-            let y = input[b.lowerBound + index]
-            if x != y { return x < y ? -1 : 1 }
-        }
-        return a.count - b.count
+        guard let base = input.baseAddress else { return a.count - b.count }
+        return UTF8Text.compare(base + a.lowerBound, a.count, base + b.lowerBound, b.count)
     }
 
     private mutating func readExtension(length: Int, start: Int) throws -> SessionValue {

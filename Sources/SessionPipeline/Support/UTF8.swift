@@ -1,33 +1,48 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
-/// Fast, strict UTF-8 decoding for the readers of outside input.
+/// Fast, strict UTF-8 for the readers of outside input, and the byte order session dictionaries
+/// keep their keys in: the helpers the built-in serializers use, for serializers of your own.
 ///
 /// `String(validating:as:)` is generic and unspecialized in the standard library, and looks up type
 /// metadata on every call; readers that make hundreds of short strings per session pay for it. This
-/// checks the bytes here (ASCII eight bytes at a time) and then builds the string with the
-/// standard library's specialized fast path.
-package enum UTF8Text {
+/// checks the bytes here (ASCII eight bytes at a time) and then builds the string without the
+/// standard library checking them again.
+///
+/// ```swift
+/// let name = bytes.withUnsafeBytes { UTF8Text.string($0) }   // nil for invalid UTF-8
+/// ```
+public enum UTF8Text {
     /// The string `bytes` spell, or `nil` when they are not well-formed UTF-8 (overlong forms,
     /// surrogates and code points above U+10FFFF included).
     @inlinable
-    package static func string(_ bytes: UnsafeRawBufferPointer) -> String? {
+    public static func string(_ bytes: UnsafeRawBufferPointer) -> String? {
         let buffer = bytes.bindMemory(to: UInt8.self)
-        guard isValid(buffer) else { return nil }
-        return String(decoding: buffer, as: UTF8.self)
+        let validation = validate(buffer)
+        guard validation != .invalid else { return nil }
+        // Checked above: the standard library need not check again.
+        return String(copying: UTF8Span(unchecked: buffer.span, isKnownASCII: validation == .ascii))
+    }
+
+    /// What ``validate(_:)`` found.
+    public enum Validation: Sendable {
+        /// Well-formed, all ASCII.
+        case ascii
+        /// Well-formed, with some non-ASCII characters.
+        case unicode
+        /// Not well-formed UTF-8.
+        case invalid
     }
 
     /// Whether `bytes` are well-formed UTF-8.
-    @usableFromInline
-    package static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    @inlinable
+    public static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        validate(bytes) != .invalid
+    }
+
+    /// Whether `bytes` are well-formed UTF-8, and whether they are all ASCII.
+    public static func validate(_ bytes: UnsafeBufferPointer<UInt8>) -> Validation {
         var index = 0
         let count = bytes.count
-        guard let base = bytes.baseAddress else { return true }
+        var ascii = true
+        guard let base = bytes.baseAddress else { return .ascii }
         while index < count {
             // ASCII, a word at a time.
             while index + 8 <= count {
@@ -35,12 +50,13 @@ package enum UTF8Text {
                 if word & 0x8080_8080_8080_8080 != 0 { break }
                 index += 8
             }
-            guard index < count else { return true }
+            guard index < count else { break }
             let lead = base[index]
             if lead < 0x80 {
                 index += 1
                 continue
             }
+            ascii = false
             let length: Int
             var lower: UInt8 = 0x80
             var upper: UInt8 = 0xBF
@@ -60,22 +76,43 @@ package enum UTF8Text {
             case 0xF4:
                 length = 4
                 upper = 0x8F
-            default: return false
+            default: return .invalid
             }
-            guard count - index >= length else { return false }
+            guard count - index >= length else { return .invalid }
             let second = base[index + 1]
-            guard second >= lower && second <= upper else { return false }
+            guard second >= lower && second <= upper else { return .invalid }
             for offset in 2..<length where base[index + offset] & 0xC0 != 0x80 {
-                return false
+                return .invalid
             }
             index += length
         }
-        return true
+        return ascii ? .ascii : .unicode
+    }
+
+    /// Orders the `aCount` bytes at `a` and the `bCount` bytes at `b` as ``compare(_:_:)`` orders
+    /// strings: negative, zero or positive. Short runs compare faster here than through `memcmp`.
+    @inlinable @inline(__always)
+    public static func compare(_ a: UnsafeRawPointer, _ aCount: Int, _ b: UnsafeRawPointer, _ bCount: Int) -> Int {
+        let common = min(aCount, bCount)
+        var index = 0
+        while index + 8 <= common {
+            let x = a.loadUnaligned(fromByteOffset: index, as: UInt64.self).bigEndian
+            let y = b.loadUnaligned(fromByteOffset: index, as: UInt64.self).bigEndian
+            if x != y { return x < y ? -1 : 1 }
+            index += 8
+        }
+        while index < common {
+            let x = a.load(fromByteOffset: index, as: UInt8.self)
+            let y = b.load(fromByteOffset: index, as: UInt8.self)
+            if x != y { return x < y ? -1 : 1 }
+            index += 1
+        }
+        return aCount - bCount
     }
 
     /// Orders two strings by their UTF-8 bytes: negative, zero or positive.
     @inlinable
-    package static func compare(_ a: String, _ b: String) -> Int {
+    public static func compare(_ a: String, _ b: String) -> Int {
         var a = a
         var b = b
         return a.withUTF8 { a in
@@ -91,43 +128,5 @@ package enum UTF8Text {
                 return a.count - b.count
             }
         }
-    }
-}
-
-/// Remembers the short strings a reader has already made from one input, so that a key repeated in
-/// every element of a list (`sku`, `qty`, …) or a repeated short value (`USD`) is validated and
-/// made once per document instead of once per use.
-///
-/// A direct-mapped table of 32 slots on the stack, indexed by length and end bytes, remembering
-/// where in the input each string's bytes lie: a lookup is one comparison of at most 32 bytes.
-package struct StringCache {
-    /// `offset << 8 | count` into the input, or -1 for an empty slot.
-    private var places = InlineArray<32, Int>(repeating: -1)
-    private var strings = InlineArray<32, String>(repeating: "")
-
-    /// The longest string cached, in bytes.
-    package static let longest = 32
-
-    /// Creates an empty cache.
-    package init() {}
-
-    /// The string spelled by the `count` bytes at `offset` in `input`, from the cache or made (and
-    /// remembered when short); `nil` when the bytes are not valid UTF-8. Every call for one cache
-    /// must pass the same input.
-    package mutating func string(at offset: Int, count: Int, in input: UnsafeRawBufferPointer) -> String? {
-        guard count > 0, count <= Self.longest, let base = input.baseAddress else {
-            return UTF8Text.string(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + count)]))
-        }
-        let slot = (count &* 7 &+ Int(input[offset]) &* 3 &+ Int(input[offset + count - 1])) & 31
-        let place = places[slot]
-        if place >= 0, place & 0xFF == count, memcmp(base + (place >> 8), base + offset, count) == 0 {
-            return strings[slot]
-        }
-        guard let string = UTF8Text.string(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + count)])) else {
-            return nil
-        }
-        places[slot] = offset << 8 | count
-        strings[slot] = string
-        return string
     }
 }

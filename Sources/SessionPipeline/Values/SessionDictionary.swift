@@ -24,10 +24,12 @@ public struct SessionDictionary: Sendable, Hashable, ExpressibleByDictionaryLite
 
     /// One stored entry. (A struct rather than a tuple: arrays of structs are destroyed by compiled
     /// code, arrays of tuples by the runtime's generic tuple witness, which is several times slower.)
+    @frozen
     package struct Entry: Sendable {
         package var key: String
         package var value: SessionValue
 
+        @inlinable
         package init(key: String, value: SessionValue) {
             self.key = key
             self.value = value
@@ -69,7 +71,9 @@ public struct SessionDictionary: Sendable, Hashable, ExpressibleByDictionaryLite
         self = dictionary
     }
 
-    init(sortedUniqueEntries entries: [Entry]) {
+    /// Wraps entries the caller has checked are in strictly increasing ``UTF8Text/compare(_:_:)``
+    /// order of their keys (so no key repeats).
+    package init(sortedUniqueEntries entries: [Entry]) {
         self.storage = entries
     }
 

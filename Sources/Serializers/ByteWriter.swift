@@ -3,14 +3,14 @@
 ///
 /// It owns its memory (non-copyable, freed on deinit); ``finish()`` hands the bytes over as an
 /// array.
-package struct ByteWriter: ~Copyable {
-    @usableFromInline var base: UnsafeMutablePointer<UInt8>
-    @usableFromInline var capacity: Int
+struct ByteWriter: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
     /// The number of bytes written.
-    package private(set) var count: Int
+    private(set) var count: Int
 
     /// Creates an empty buffer with room for `capacity` bytes.
-    package init(capacity: Int = 1024) {
+    init(capacity: Int = 1024) {
         self.capacity = max(capacity, 16)
         self.base = .allocate(capacity: self.capacity)
         self.count = 0
@@ -20,7 +20,7 @@ package struct ByteWriter: ~Copyable {
         base.deallocate()
     }
 
-    @usableFromInline
+    @inline(never)
     mutating func grow(toHold extra: Int) {
         var newCapacity = capacity * 2
         while newCapacity < count + extra {
@@ -34,24 +34,24 @@ package struct ByteWriter: ~Copyable {
     }
 
     /// Makes sure `extra` more bytes fit without growing.
-    @inlinable @inline(__always)
-    package mutating func reserve(_ extra: Int) {
+    @inline(__always)
+    mutating func reserve(_ extra: Int) {
         if count + extra > capacity {
             grow(toHold: extra)
         }
     }
 
     /// Appends one byte.
-    @inlinable @inline(__always)
-    package mutating func append(_ byte: UInt8) {
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
         reserve(1)
         base[count] = byte
         count += 1
     }
 
     /// Appends bytes.
-    @inlinable @inline(__always)
-    package mutating func append(_ bytes: UnsafeRawBufferPointer) {
+    @inline(__always)
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
         reserve(bytes.count)
         UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: bytes.count)
@@ -59,41 +59,41 @@ package struct ByteWriter: ~Copyable {
     }
 
     /// Appends the bytes of an array.
-    @inlinable @inline(__always)
-    package mutating func append(_ bytes: [UInt8]) {
+    @inline(__always)
+    mutating func append(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { append($0) }
     }
 
     /// Appends the UTF-8 bytes of a string.
-    @inlinable @inline(__always)
-    package mutating func append(utf8 string: String) {
+    @inline(__always)
+    mutating func append(utf8 string: String) {
         var string = string
         string.withUTF8 { append(UnsafeRawBufferPointer($0)) }
     }
 
     /// Appends the bytes of a static string.
-    @inlinable @inline(__always)
-    package mutating func append(_ text: StaticString) {
+    @inline(__always)
+    mutating func append(_ text: StaticString) {
         text.withUTF8Buffer { append(UnsafeRawBufferPointer($0)) }
     }
 
     /// Appends `value` in big-endian byte order.
-    @inlinable @inline(__always)
-    package mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
+    @inline(__always)
+    mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
         reserve(MemoryLayout<T>.size)
         UnsafeMutableRawPointer(base + count).storeBytes(of: value.bigEndian, as: T.self)
         count += MemoryLayout<T>.size
     }
 
     /// Writes directly into `length` reserved bytes; `body` returns how many it wrote.
-    @inlinable @inline(__always)
-    package mutating func write(upTo length: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+    @inline(__always)
+    mutating func write(upTo length: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
         reserve(length)
         count += body(base + count)
     }
 
     /// The bytes written, as an array; the writer is consumed.
-    package consuming func finish() -> [UInt8] {
+    consuming func finish() -> [UInt8] {
         let count = self.count
         let base = self.base
         return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
