@@ -372,6 +372,7 @@ struct MessagePackReader {
         Failure(position: position ?? self.position, reason: reason)
     }
 
+    @inline(__always)
     private mutating func byte() throws -> UInt8 {
         guard position < input.count else { throw fail("unexpected end of input") }
         defer { position += 1 }
@@ -402,12 +403,7 @@ struct MessagePackReader {
     private mutating func string(count: Int) throws -> String {
         let start = position
         _ = try take(count)
-        // Short values (`USD`, `info`) repeat as keys do; longer ones rarely do.
-        let made =
-            count <= 15
-            ? strings.string(at: start, count: count, in: input)
-            : UTF8Text.string(UnsafeRawBufferPointer(rebasing: input[start..<(start + count)]))
-        guard let string = made else {
+        guard let string = UTF8Text.string(UnsafeRawBufferPointer(rebasing: input[start..<(start + count)])) else {
             throw fail("invalid UTF-8 in a string", at: start)
         }
         return string
@@ -544,6 +540,7 @@ struct MessagePackReader {
     }
 
     /// Reads a key's string header and moves past its bytes; returns where the bytes start.
+    @inline(__always)
     private mutating func skipKey() throws -> Int {
         let keyStart = position
         let head = try byte()
