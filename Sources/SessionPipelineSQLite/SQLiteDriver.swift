@@ -1,6 +1,6 @@
 #if SQLite
-    public import Foundation
-    public import GRDB
+    import Foundation
+    import GRDB
     public import SessionPipeline
 
     /// A durable driver for one machine: records in an SQLite database (through GRDB), in WAL mode,
