@@ -694,6 +694,7 @@ struct MessagePackReader {
     }
 
     /// Orders two ranges of the input by their bytes, as ``UTF8Text/compare(_:_:)`` orders strings.
+    @inline(__always)
     private mutating func compareBytes(_ a: Range<Int>, _ b: Range<Int>) -> Int {
         guard let base = input.baseAddress else { return a.count - b.count }
         return UTF8Text.compare(base + a.lowerBound, a.count, base + b.lowerBound, b.count)

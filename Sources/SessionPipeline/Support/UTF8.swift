@@ -43,6 +43,23 @@ public enum UTF8Text {
         let count = bytes.count
         var ascii = true
         guard let base = bytes.baseAddress else { return .ascii }
+        // Most keys and values are short and ASCII: check every byte's high bit with a few
+        // (overlapping) word loads first, without a loop per byte.
+        let raw = UnsafeRawPointer(base)
+        if count >= 8 {
+            var high: UInt64 = 0
+            var offset = 0
+            while offset + 8 <= count {
+                high |= raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                offset += 8
+            }
+            high |= raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+            if high & 0x8080_8080_8080_8080 == 0 { return .ascii }
+        } else if count >= 4 {
+            let high =
+                raw.loadUnaligned(as: UInt32.self) | raw.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+            if high & 0x8080_8080 == 0 { return .ascii }
+        }
         while index < count {
             // ASCII, a word at a time.
             while index + 8 <= count {
