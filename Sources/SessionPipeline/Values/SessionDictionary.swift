@@ -24,12 +24,10 @@ public struct SessionDictionary: Sendable, Hashable, ExpressibleByDictionaryLite
 
     /// One stored entry. (A struct rather than a tuple: arrays of structs are destroyed by compiled
     /// code, arrays of tuples by the runtime's generic tuple witness, which is several times slower.)
-    @frozen
     package struct Entry: Sendable {
         package var key: String
         package var value: SessionValue
 
-        @inlinable
         package init(key: String, value: SessionValue) {
             self.key = key
             self.value = value
