@@ -1,14 +1,14 @@
 import Serializers
-import SessionPipeline
-import Synchronization
+
+@testable import SessionPipeline
 
 /// A cookie jar that plays a browser against a ``SessionManager``: each request sends the jar's
 /// cookies, runs a handler on the request's session, and stores what the response set.
 final class Browser: Sendable {
     let manager: SessionManager
-    private let jar = Mutex<[(name: String, value: String)]>([])
+    private let jar = Locked<[(name: String, value: String)]>([])
     /// Every `Set-Cookie` of the last response.
-    private let lastResponse = Mutex<[SetCookie]>([])
+    private let lastResponse = Locked<[SetCookie]>([])
 
     init(_ manager: SessionManager) {
         self.manager = manager

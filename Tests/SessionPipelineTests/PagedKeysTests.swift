@@ -1,10 +1,10 @@
-import SessionPipeline
-import Synchronization
 import Testing
+
+@testable import SessionPipeline
 
 /// Counts the pages fetched.
 final class FetchCounter: Sendable {
-    private let count = Mutex(0)
+    private let count = Locked(0)
     var value: Int { count.withLock { $0 } }
     func increment() { count.withLock { $0 += 1 } }
 }

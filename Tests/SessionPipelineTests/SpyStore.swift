@@ -1,5 +1,4 @@
-import SessionPipeline
-import Synchronization
+@testable import SessionPipeline
 
 /// A store over a memory driver that counts the calls it receives and can be made slow, to see what
 /// reaches the store below a layer.
@@ -20,7 +19,7 @@ final class SpyStore<Value: Sendable>: RecordStore {
 
     let inner: MemoryDriver<Value>
     let delay: Duration
-    private let counts = Mutex(Calls())
+    private let counts = Locked(Calls())
 
     init(clock: any SessionClock, delay: Duration = .zero) {
         self.inner = MemoryDriver<Value>(clock: clock)
