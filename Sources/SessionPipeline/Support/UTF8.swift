@@ -43,23 +43,6 @@ public enum UTF8Text {
         let count = bytes.count
         var ascii = true
         guard let base = bytes.baseAddress else { return .ascii }
-        // Most keys and values are short and ASCII: check every byte's high bit with a few
-        // (overlapping) word loads first, without a loop per byte.
-        let raw = UnsafeRawPointer(base)
-        if count >= 8 {
-            var high: UInt64 = 0
-            var offset = 0
-            while offset + 8 <= count {
-                high |= raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                offset += 8
-            }
-            high |= raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
-            if high & 0x8080_8080_8080_8080 == 0 { return .ascii }
-        } else if count >= 4 {
-            let high =
-                raw.loadUnaligned(as: UInt32.self) | raw.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
-            if high & 0x8080_8080 == 0 { return .ascii }
-        }
         while index < count {
             // ASCII, a word at a time.
             while index + 8 <= count {
@@ -67,6 +50,9 @@ public enum UTF8Text {
                 if word & 0x8080_8080_8080_8080 != 0 { break }
                 index += 8
             }
+            // Fewer than eight bytes left (most keys and values are shorter than a word): one or two
+            // loads that end at the last byte check them all, instead of a step per byte.
+            if count - index < 8, tailIsASCII(UnsafeRawPointer(base), from: index, count: count) { break }
             guard index < count else { break }
             let lead = base[index]
             if lead < 0x80 {
@@ -106,6 +92,22 @@ public enum UTF8Text {
         return ascii ? .ascii : .unicode
     }
 
+    /// Whether the bytes from `index` to `count` (fewer than eight) are ASCII, checked with loads
+    /// that may reach back before `index` but stay inside the `count` bytes at `base`.
+    @inline(__always)
+    static func tailIsASCII(_ base: UnsafeRawPointer, from index: Int, count: Int) -> Bool {
+        if count >= 8 {
+            return base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) & 0x8080_8080_8080_8080 == 0
+        }
+        if count - index >= 4 {
+            let word =
+                base.loadUnaligned(fromByteOffset: index, as: UInt32.self)
+                | base.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+            return word & 0x8080_8080 == 0
+        }
+        return false
+    }
+
     /// Orders the `aCount` bytes at `a` and the `bCount` bytes at `b` as ``compare(_:_:)`` orders
     /// strings: negative, zero or positive. Short runs compare faster here than through `memcmp`.
     @inlinable @inline(__always)
@@ -134,15 +136,8 @@ public enum UTF8Text {
         var b = b
         return a.withUTF8 { a in
             b.withUTF8 { b in
-                let common = min(a.count, b.count)
-                var index = 0
-                while index < common {
-                    let x = a[index]
-                    let y = b[index]
-                    if x != y { return x < y ? -1 : 1 }
-                    index += 1
-                }
-                return a.count - b.count
+                guard let x = a.baseAddress, let y = b.baseAddress else { return a.count - b.count }
+                return compare(x, a.count, y, b.count)
             }
         }
     }
