@@ -6,8 +6,7 @@
 struct ByteWriter: ~Copyable {
     private var base: UnsafeMutablePointer<UInt8>
     private var capacity: Int
-    /// The number of bytes written.
-    private(set) var count: Int
+    private var count: Int
 
     /// Creates an empty buffer with room for `capacity` bytes.
     init(capacity: Int = 1024) {
@@ -64,32 +63,12 @@ struct ByteWriter: ~Copyable {
         bytes.withUnsafeBytes { append($0) }
     }
 
-    /// Appends the UTF-8 bytes of a string.
-    @inline(__always)
-    mutating func append(utf8 string: String) {
-        var string = string
-        string.withUTF8 { append(UnsafeRawBufferPointer($0)) }
-    }
-
-    /// Appends the bytes of a static string.
-    @inline(__always)
-    mutating func append(_ text: StaticString) {
-        text.withUTF8Buffer { append(UnsafeRawBufferPointer($0)) }
-    }
-
     /// Appends `value` in big-endian byte order.
     @inline(__always)
     mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
         reserve(MemoryLayout<T>.size)
         UnsafeMutableRawPointer(base + count).storeBytes(of: value.bigEndian, as: T.self)
         count += MemoryLayout<T>.size
-    }
-
-    /// Writes directly into `length` reserved bytes; `body` returns how many it wrote.
-    @inline(__always)
-    mutating func write(upTo length: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
-        reserve(length)
-        count += body(base + count)
     }
 
     /// The bytes written, as an array; the writer is consumed.

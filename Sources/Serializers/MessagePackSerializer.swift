@@ -242,17 +242,16 @@ private struct MessagePackWriter: ~Copyable {
     private mutating func writeString(_ string: String) {
         // Contiguous UTF-8 (every native and small string) is read in place, without the copy of
         // the string that `withUTF8`, a mutating method, needs.
-        let written: Void? = string.utf8.withContiguousStorageIfAvailable { utf8 in
-            writeHeader(count: utf8.count, fix: 0xA0, fixLimit: 31, eight: 0xD9, sixteen: 0xDA, thirtyTwo: 0xDB)
-            output.append(UnsafeRawBufferPointer(utf8))
-        }
+        let written: Void? = string.utf8.withContiguousStorageIfAvailable { writeString(utf8: $0) }
         if written == nil {
             var string = string
-            string.withUTF8 { utf8 in
-                writeHeader(count: utf8.count, fix: 0xA0, fixLimit: 31, eight: 0xD9, sixteen: 0xDA, thirtyTwo: 0xDB)
-                output.append(UnsafeRawBufferPointer(utf8))
-            }
+            string.withUTF8 { writeString(utf8: $0) }
         }
+    }
+
+    private mutating func writeString(utf8: UnsafeBufferPointer<UInt8>) {
+        writeHeader(count: utf8.count, fix: 0xA0, fixLimit: 31, eight: 0xD9, sixteen: 0xDA, thirtyTwo: 0xDB)
+        output.append(UnsafeRawBufferPointer(utf8))
     }
 
     private func checkDepth(_ depth: Int) throws {

@@ -249,14 +249,8 @@ extension SessionDictionary {
 
         /// Adds an entry.
         package mutating func append(_ key: String, _ value: SessionValue) {
-            append(key, value, order: sorted ? entries.last.map { UTF8Text.compare($0.key, key) } : nil)
-        }
-
-        /// Adds an entry whose key the caller has already compared with the previous one: `order` is
-        /// negative, zero or positive as the previous key is less than, equal to or greater than
-        /// this one (`nil` for the first entry).
-        package mutating func append(_ key: String, _ value: SessionValue, order: Int?) {
-            if sorted, let order {
+            if sorted, let last = entries.last {
+                let order = UTF8Text.compare(last.key, key)
                 if order == 0 {
                     if keepingLast {
                         entries[entries.count - 1].value = value
