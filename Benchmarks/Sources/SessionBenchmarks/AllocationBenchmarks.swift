@@ -83,9 +83,8 @@ func allocationBenchmarks() async throws {
     cases.append(AsyncCase(name: "store set (binary, encrypted, memory)") { try await store.set(key, value) })
     cases.append(AsyncCase(name: "store get, cache hit") { blackHole(try await cached.get(key)) })
 
-    let only = ProcessInfo.processInfo.environment["BENCHMARK_CASE"]
     var rows: [[String]] = []
-    for entry in cases where only.map({ entry.name.contains($0) }) ?? true {
+    for entry in selected(cases, name: { $0.name }) {
         let (allocations, bytes) = try await countAllocations(entry.body)
         if entry.name.hasPrefix("check:") && allocations < 0.99 {
             fatalError("the counter saw \(allocations) allocations for one array: it is not the process's malloc")

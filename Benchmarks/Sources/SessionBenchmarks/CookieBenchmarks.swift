@@ -122,15 +122,8 @@ struct AsyncCase {
 
 /// ``measure(_:rounds:)`` for async operations.
 func measureAsync(_ cases: [AsyncCase], rounds: Int = 25) async throws -> [Measurement] {
-    // BENCHMARK_CASE=TEXT runs only the cases whose names contain TEXT (for profiling one).
-    let cases =
-        ProcessInfo.processInfo.environment["BENCHMARK_CASE"].map { only in
-            cases.filter { $0.name.contains(only) }
-        } ?? cases
+    let cases = selected(cases) { $0.name }
     let clock = ContinuousClock()
-    func nanoseconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) / 1e9
-    }
     var iterations: [Int] = []
     for entry in cases {
         var count = 1
@@ -147,19 +140,10 @@ func measureAsync(_ cases: [AsyncCase], rounds: Int = 25) async throws -> [Measu
         for (index, entry) in cases.enumerated() {
             let start = clock.now
             for _ in 0..<iterations[index] { try await entry.body() }
-            samples[index].append(nanoseconds(clock.now - start) / Double(iterations[index]))
+            samples[index].append(seconds(clock.now - start) * 1e9 / Double(iterations[index]))
         }
     }
-    let measurements = zip(cases, samples).map { entry, values in
-        let sorted = values.sorted()
-        return Measurement(name: entry.name, median: sorted[sorted.count / 2], fastest: sorted[0])
-    }
-    if ProcessInfo.processInfo.environment["BENCHMARK_CASE"] != nil {
-        // Profiling one case: the suite's tables need every case, so print what ran and stop.
-        for measurement in measurements { print("\(measurement.name): \(measurement.microseconds) µs") }
-        exit(0)
-    }
-    return measurements
+    return summarize(names: cases.map(\.name), samples: samples)
 }
 
 private func require<T>(_ value: T?) throws -> T {

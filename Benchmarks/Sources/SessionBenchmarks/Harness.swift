@@ -28,10 +28,8 @@ struct Case {
 /// the fastest of its samples, per operation. Ratios between cases are best computed from these
 /// medians of one call.
 func measure(_ cases: [Case], rounds: Int = 25) throws -> [Measurement] {
+    let cases = selected(cases) { $0.name }
     let clock = ContinuousClock()
-    func nanoseconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) / 1e9
-    }
     // Warm up and calibrate each case to about 10 ms a sample.
     var iterations: [Int] = []
     for entry in cases {
@@ -49,13 +47,31 @@ func measure(_ cases: [Case], rounds: Int = 25) throws -> [Measurement] {
         for (index, entry) in cases.enumerated() {
             let start = clock.now
             for _ in 0..<iterations[index] { try entry.body() }
-            samples[index].append(nanoseconds(clock.now - start) / Double(iterations[index]))
+            samples[index].append(seconds(clock.now - start) * 1e9 / Double(iterations[index]))
         }
     }
-    return zip(cases, samples).map { entry, values in
+    return summarize(names: cases.map(\.name), samples: samples)
+}
+
+/// `BENCHMARK_CASE=TEXT` keeps only the cases whose names contain TEXT (for profiling one); unset,
+/// every case runs.
+func selected<C>(_ cases: [C], name: (C) -> String) -> [C] {
+    guard let only = ProcessInfo.processInfo.environment["BENCHMARK_CASE"] else { return cases }
+    return cases.filter { name($0).contains(only) }
+}
+
+/// The median and fastest of each case's samples. With `BENCHMARK_CASE` set, a suite's tables
+/// cannot be made from the cases that ran, so they are printed and the program stops.
+func summarize(names: [String], samples: [[Double]]) -> [Measurement] {
+    let measurements = zip(names, samples).map { name, values in
         let sorted = values.sorted()
-        return Measurement(name: entry.name, median: sorted[sorted.count / 2], fastest: sorted[0])
+        return Measurement(name: name, median: sorted[sorted.count / 2], fastest: sorted[0])
     }
+    if ProcessInfo.processInfo.environment["BENCHMARK_CASE"] != nil {
+        for measurement in measurements { print("\(measurement.name): \(measurement.microseconds) µs") }
+        exit(0)
+    }
+    return measurements
 }
 
 /// Prints a Markdown table of measurements.
@@ -71,6 +87,12 @@ func printTable(_ title: String, columns: [String], rows: [[String]]) {
 /// The reference sessions in `Benchmarks/Payloads`, by name.
 func payload(_ name: String) throws -> Data {
     try Data(contentsOf: URL(fileURLWithPath: repositoryRoot() + "/Benchmarks/Payloads/\(name).json"))
+}
+
+/// The repository's root directory.
+func repositoryRoot() -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
 }
 
 /// Seconds in `duration`, as a `Double`.

@@ -182,12 +182,6 @@ private func storeSizeScaling(upTo largest: Int) async throws -> [[String: Any]]
     return records
 }
 
-/// The repository's root directory.
-func repositoryRoot() -> String {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().path
-}
-
 /// The machine, as the suites' headers print it.
 func machineDescription() -> String {
     var info = utsname()
