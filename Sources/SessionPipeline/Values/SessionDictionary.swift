@@ -24,11 +24,18 @@ public struct SessionDictionary: Sendable, Hashable, ExpressibleByDictionaryLite
 
     /// One stored entry. (A struct rather than a tuple: arrays of structs are destroyed by compiled
     /// code, arrays of tuples by the runtime's generic tuple witness, which is several times slower.)
-    package struct Entry: Sendable {
-        package var key: String
-        package var value: SessionValue
+    ///
+    /// Public (with an inlinable initializer) so that a serializer in another module can build
+    /// entries in place; only this library's own modules can hand an array of them to a dictionary.
+    public struct Entry: Sendable {
+        /// The key.
+        public var key: String
+        /// The value.
+        public var value: SessionValue
 
-        package init(key: String, value: SessionValue) {
+        /// Creates an entry.
+        @inlinable
+        public init(key: String, value: SessionValue) {
             self.key = key
             self.value = value
         }
