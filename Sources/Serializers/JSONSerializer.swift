@@ -267,6 +267,12 @@ struct JSONParser {
     let input: UnsafeRawBufferPointer
     let maximumDepth: Int
     var position = 0
+    /// The entries and elements of the objects and arrays being read, innermost last. JSON does not
+    /// say how many a container holds, so each collects here and is copied out once, at its exact
+    /// size, when it closes — instead of growing an array of its own by doubling (an allocation and
+    /// a copy per doubling). Room for 32 of each is made when the first container opens.
+    private var pendingEntries: [SessionDictionary.Entry] = []
+    private var pendingElements: [SessionValue] = []
 
     init(input: UnsafeRawBufferPointer, maximumDepth: Int) {
         self.input = input
@@ -332,20 +338,26 @@ struct JSONParser {
     private mutating func parseArray(depth: Int) throws -> SessionValue {
         try checkDepth(depth)
         position += 1
-        var elements: [SessionValue] = []
         skipWhitespace()
         if current == UInt8(ascii: "]") {
             position += 1
-            return .array(elements)
+            return .array([])
         }
+        if pendingElements.capacity == 0 { pendingElements.reserveCapacity(32) }
+        let base = pendingElements.count
         while true {
             skipWhitespace()
-            elements.append(try parseValue(depth: depth + 1))
+            let element = try parseValue(depth: depth + 1)
+            pendingElements.append(element)
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): position += 1
             case UInt8(ascii: "]"):
                 position += 1
+                var elements: [SessionValue] = []
+                elements.reserveCapacity(pendingElements.count - base)
+                elements.append(contentsOf: pendingElements[base...])
+                pendingElements.removeSubrange(base...)
                 return .array(elements)
             case nil: throw fail("unterminated array")
             default: throw fail("expected ',' or ']'")
@@ -357,13 +369,14 @@ struct JSONParser {
         try checkDepth(depth)
         let start = position
         position += 1
-        var entries = SessionDictionary.Builder()
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             position += 1
             return .dictionary([:])
         }
         var first = true
+        if pendingEntries.capacity == 0 { pendingEntries.reserveCapacity(32) }
+        let base = pendingEntries.count
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw fail("expected a string key") }
@@ -380,12 +393,17 @@ struct JSONParser {
             if key.utf8.starts(with: [UInt8(ascii: "$"), UInt8(ascii: "$")]) {
                 key.removeFirst()
             }
-            entries.append(key, value)
+            pendingEntries.append(SessionDictionary.Entry(key: key, value: value))
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): position += 1
             case UInt8(ascii: "}"):
                 position += 1
+                var entries = SessionDictionary.Builder(capacity: pendingEntries.count - base)
+                for index in base..<pendingEntries.count {
+                    entries.append(pendingEntries[index].key, pendingEntries[index].value)
+                }
+                pendingEntries.removeSubrange(base...)
                 guard let dictionary = entries.dictionary() else { throw fail("duplicate key", at: start) }
                 return .dictionary(dictionary)
             case nil: throw fail("unterminated object")
