@@ -1,3 +1,5 @@
+import SessionPipeline
+
 /// A growable byte buffer for writers on the hot path: appends are a bounds check and a store,
 /// with none of the uniqueness checks an `Array` append makes.
 ///
@@ -75,7 +77,7 @@ struct ByteWriter: ~Copyable {
     consuming func finish() -> [UInt8] {
         let count = self.count
         let base = self.base
-        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+        return [UInt8](uninitializedCount: count) { buffer, initialized in
             buffer.baseAddress?.update(from: base, count: count)
             initialized = count
         }

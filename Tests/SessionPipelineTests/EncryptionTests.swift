@@ -57,6 +57,36 @@ struct EncryptionTests {
         print("bit flips of a sealed 1 KiB value: \(counts)")
     }
 
+    /// An empty payload still has its tag checked (the output buffer is empty, the work is not),
+    /// and many tasks may open empty payloads at once: the empty result is not shared state.
+    @Test func anEmptyPayloadIsAuthenticatedAndOpensConcurrently() async throws {
+        let encryption = Encryption(keys: Self.ring1)
+        let envelope = encryption.seal([], context: "c:x", expires: nil)
+        #expect(envelope.count == 53)
+        for byte in 37..<envelope.count {
+            var flipped = envelope
+            flipped[byte] ^= 0x20
+            let error = #expect(throws: SessionError.self) {
+                try encryption.open(flipped, context: "c:x", now: Self.now)
+            }
+            #expect(error?.code == .authenticationFailed, "byte \(byte)")
+        }
+        #expect(throws: SessionError.self) { try encryption.open(envelope, context: "c:y", now: Self.now) }
+        let opened = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<64 {
+                group.addTask {
+                    var total = 0
+                    for _ in 0..<50 {
+                        total += try encryption.open(envelope, context: "c:x", now: Self.now).plaintext.count + 1
+                    }
+                    return total
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(opened == 64 * 50)
+    }
+
     @Test func everyTruncationAndExtensionIsRejected() throws {
         let encryption = Encryption(keys: Self.ring1)
         let envelope = encryption.seal(Self.payload(1024), context: "session:abc", expires: nil)

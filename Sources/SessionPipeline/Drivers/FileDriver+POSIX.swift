@@ -51,7 +51,7 @@ enum POSIX {
 
     /// Reads up to `count` bytes from the start of `fd`; fewer only at end of file.
     static func readFile(_ fd: Int32, count: Int, path: String) throws -> [UInt8] {
-        try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+        try [UInt8](uninitializedCount: count) { buffer, initialized in
             var offset = 0
             while offset < count {
                 let got = pread(fd, buffer.baseAddress! + offset, count - offset, off_t(offset))

@@ -103,7 +103,7 @@ public struct Encryption: SessionLayer {
     public func seal(_ plaintext: [UInt8], context: String, expires: UnixTime?) -> [UInt8] {
         let key = keys.primary
         let length = Self.overhead + plaintext.count
-        return [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
+        return [UInt8](uninitializedCount: length) { buffer, initialized in
             let raw = UnsafeMutableRawBufferPointer(buffer)
             raw[0] = Self.version
             raw.storeBytes(of: key.id.bigEndian, toByteOffset: 1, as: UInt32.self)
@@ -156,7 +156,7 @@ public struct Encryption: SessionLayer {
             )
         }
         let plaintext = try envelope.withUnsafeBytes { raw in
-            try [UInt8](unsafeUninitializedCapacity: raw.count - Self.overhead) { output, initialized in
+            try [UInt8](uninitializedCount: raw.count - Self.overhead) { output, initialized in
                 let opened = Self.withAssociatedData(
                     header: UnsafeRawBufferPointer(rebasing: raw[0..<Self.headerLength]),
                     context: context

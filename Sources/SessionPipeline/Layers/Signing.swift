@@ -135,7 +135,7 @@ public struct Signing: SessionLayer {
     ) -> [UInt8] {
         var context = context
         let length = UInt64(payload.count).bigEndian
-        return [UInt8](unsafeUninitializedCapacity: 32) { output, initialized in
+        return [UInt8](uninitializedCount: 32) { output, initialized in
             header.withUnsafeBytes { header in
                 payload.withUnsafeBytes { payload in
                     withUnsafeBytes(of: length) { length in

@@ -113,7 +113,7 @@ package enum Codecs {
             inflateReset(stream)
             var failure: DecompressionFailure?
             // One spare byte: a stream longer than declared fills it and is caught.
-            let output = [UInt8](unsafeUninitializedCapacity: length + 1) { buffer, initialized in
+            let output = [UInt8](uninitializedCount: length + 1) { buffer, initialized in
                 stream.pointee.next_in = UnsafeMutablePointer(
                     mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self)
                 )
@@ -172,7 +172,7 @@ package enum Codecs {
     package static func zstdDecompress(_ input: UnsafeRawBufferPointer, length: Int) throws -> [UInt8] {
         try decompressPool.with { context -> [UInt8] in
             var failure: DecompressionFailure?
-            let output = [UInt8](unsafeUninitializedCapacity: max(length, 1)) { buffer, initialized in
+            let output = [UInt8](uninitializedCount: max(length, 1)) { buffer, initialized in
                 let result = ZSTD_decompressDCtx(
                     context.pointer,
                     buffer.baseAddress,

@@ -18,7 +18,7 @@ package enum Sodium {
     /// `count` bytes from libsodium's cryptographically secure generator.
     package static func randomBytes(_ count: Int) -> [UInt8] {
         ensureInitialized()
-        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+        return [UInt8](uninitializedCount: count) { buffer, initialized in
             if count > 0 {
                 randombytes_buf(buffer.baseAddress!, count)
             }
@@ -41,7 +41,7 @@ package enum Sodium {
             outputLength >= Int(crypto_generichash_bytes_min()) && outputLength <= Int(crypto_generichash_bytes_max())
         )
         return input.withUnsafeBytes { input in
-            [UInt8](unsafeUninitializedCapacity: outputLength) { output, initialized in
+            [UInt8](uninitializedCount: outputLength) { output, initialized in
                 let status = crypto_generichash(
                     output.baseAddress!,
                     outputLength,
@@ -340,7 +340,7 @@ extension Sodium {
         )
         precondition(
             key.count >= Int(crypto_generichash_keybytes_min()) && key.count <= Int(crypto_generichash_keybytes_max()))
-        return [UInt8](unsafeUninitializedCapacity: outputLength) { output, initialized in
+        return [UInt8](uninitializedCount: outputLength) { output, initialized in
             let status = crypto_generichash(
                 output.baseAddress!,
                 outputLength,

@@ -142,13 +142,10 @@ package enum Base64 {
         let full = count / 4
         let rest = count % 4
         let length = full * 3 + (rest == 0 ? 0 : rest - 1)
-        // `Array(unsafeUninitializedCapacity: 0)` stores the count into the shared empty-array
-        // singleton, which ThreadSanitizer reports as a race between two decodes of empty text.
-        if length == 0 { return [] }
         let table = url ? urlTable : standardTable
         var valid = true
         let output = table.withUnsafeBufferPointer { table in
-            [UInt8](unsafeUninitializedCapacity: length) { output, initialized in
+            [UInt8](uninitializedCount: length) { output, initialized in
                 initialized = length
                 guard let source = text.baseAddress, let table = table.baseAddress else { return }
                 var read = 0
