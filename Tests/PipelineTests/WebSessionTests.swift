@@ -216,6 +216,28 @@ struct WebSessionTests {
         #expect(small == "small")
     }
 
+    /// Stale chunks are found by name: `NAME` and `NAME_1` … below the configured limit, written
+    /// as ``CookieCodec/chunkName(_:)`` writes them, and nothing that merely looks like one.
+    @Test func presentChunksCountsOnlyThisSessionsChunkNames() throws {
+        let codec = try WebFixtures.codec(configuration: Self.roomy)
+        let limit = Self.roomy.maximumChunks
+        func count(_ names: [String]) -> Int { codec.presentChunks(in: names.map { ($0, "x") }) }
+        #expect(count([]) == 0)
+        #expect(count(["session"]) == 1)
+        #expect(count(["session_3"]) == 4)
+        #expect(count(["session_2", "other", "session"]) == 3)
+        for index in 0..<limit {
+            #expect(count([codec.chunkName(index)]) == index + 1, "chunk \(index)")
+        }
+        let lookalikes = [
+            "sessio", "sessions", "session_", "session_0", "session_01", "session_1x", "session_x",
+            "session-1", "session__1", "Session_1", "xsession_1", "session_\(limit)", "session_100", "session_-1",
+        ]
+        for name in lookalikes {
+            #expect(count([name]) == 0, "\(name)")
+        }
+    }
+
     @Test func chunkingHoldsForEverySize() async throws {
         var generator = SeededGenerator.fromEnvironment()
         print("chunk sizes: seed \(generator.seed)")

@@ -288,15 +288,18 @@ public struct CookieCodec: Sendable {
         let text = try seal(payload: payload, expires: expires)
         let maxAge = maxAge(expires, now: now)
         let attributes = configuration.attributes
-        let attributeLength = attributes.rendered(maxAge: maxAge, expires: expires).utf8.count
+        let rendered = attributes.rendered(maxAge: maxAge, expires: expires)
+        let attributeLength = rendered.utf8.count
         func room(_ index: Int) -> Int {
             configuration.maximumCookieBytes - chunkName(index).utf8.count - 1 - attributeLength
         }
-        var parts: [Substring] = []
+        var cookies: [SetCookie] = []
         if text.utf8.count <= room(0) {
-            parts = [text[...]]
+            // One cookie, the common case: the sealed text is its value as it is.
+            cookies = [SetCookie(name: configuration.name, value: text, maxAge: maxAge, renderedAttributes: rendered)]
         } else {
             // The first cookie also holds "COUNT." (at most "99.").
+            var parts: [Substring] = []
             var rest = text[...]
             var index = 0
             while !rest.isEmpty {
@@ -317,13 +320,11 @@ public struct CookieCodec: Sendable {
                     layer: "CookieCodec"
                 )
             }
-        }
-        var cookies: [SetCookie] = []
-        for (index, part) in parts.enumerated() {
-            let value = index == 0 && parts.count > 1 ? "\(parts.count).\(part)" : String(part)
-            cookies.append(
-                SetCookie(
-                    name: chunkName(index), value: value, attributes: attributes, maxAge: maxAge, expires: expires))
+            for (index, part) in parts.enumerated() {
+                let value = index == 0 ? "\(parts.count).\(part)" : String(part)
+                cookies.append(
+                    SetCookie(name: chunkName(index), value: value, maxAge: maxAge, renderedAttributes: rendered))
+            }
         }
         let headerBytes = cookies.reduce(0) { $0 + $1.name.utf8.count + 1 + $1.value.utf8.count + 2 }
         guard headerBytes <= configuration.maximumHeaderBytes else {
@@ -383,11 +384,40 @@ public struct CookieCodec: Sendable {
     /// How many of this session's cookies (`NAME`, `NAME_1`, …) a request carries, including
     /// stale chunks, up to ``Configuration/maximumChunks``.
     public func presentChunks(in cookies: [(name: String, value: String)]) -> Int {
+        // One pass over the cookies' names, instead of formatting each possible chunk name.
         var highest = 0
-        for index in 0..<configuration.maximumChunks where cookies.contains(where: { $0.name == chunkName(index) }) {
-            highest = index + 1
+        for cookie in cookies {
+            if let index = chunkIndex(ofCookieNamed: cookie.name), index >= highest {
+                highest = index + 1
+            }
         }
         return highest
+    }
+
+    /// The chunk `name` names (0 for the session cookie itself, 1 for `NAME_1`, …), when it is
+    /// one of this session's below ``Configuration/maximumChunks``; the inverse of ``chunkName(_:)``.
+    func chunkIndex(ofCookieNamed name: String) -> Int? {
+        var name = name
+        return name.withUTF8 { name -> Int? in
+            var base = configuration.name
+            return base.withUTF8 { base -> Int? in
+                guard name.count >= base.count, name.prefix(base.count).elementsEqual(base) else {
+                    return nil
+                }
+                if name.count == base.count { return 0 }
+                // "_" and a decimal index from 1, without leading zeros, as chunkName writes it.
+                let digits = UnsafeBufferPointer(rebasing: name[(base.count + 1)...])
+                guard name[base.count] == UInt8(ascii: "_"), let first = digits.first, first != UInt8(ascii: "0"),
+                    digits.count <= 2
+                else { return nil }
+                var index = 0
+                for digit in digits {
+                    guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
+                    index = index * 10 + Int(digit - UInt8(ascii: "0"))
+                }
+                return index < configuration.maximumChunks ? index : nil
+            }
+        }
     }
 
     /// Reads the session from a request's cookies; `nil` when there is none.

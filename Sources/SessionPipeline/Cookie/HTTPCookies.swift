@@ -61,7 +61,10 @@ public struct CookieAttributes: Sendable, Hashable {
 
     /// The attributes as they follow `name=value` in a `Set-Cookie` header.
     func rendered(maxAge: Int?, expires: UnixTime?) -> String {
-        var text = "; Path=" + path
+        var text = ""
+        text.reserveCapacity(96 + path.utf8.count + (domain?.utf8.count ?? 0))
+        text += "; Path="
+        text += path
         if let domain { text += "; Domain=" + domain }
         if let maxAge { text += "; Max-Age=\(maxAge)" }
         if includeExpires, let expires { text += "; Expires=" + HTTPDate.format(expires) }
@@ -96,10 +99,26 @@ public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
     public var isDeletion: Bool { maxAge == 0 }
 
     init(name: String, value: String, attributes: CookieAttributes, maxAge: Int?, expires: UnixTime?) {
+        self.init(
+            name: name, value: value, maxAge: maxAge,
+            renderedAttributes: attributes.rendered(maxAge: maxAge, expires: expires))
+    }
+
+    /// A cookie whose attributes are already rendered, by ``CookieAttributes/rendered(maxAge:expires:)``
+    /// with the same `maxAge` (so that several chunks of one session render them once). The
+    /// header value is written into one buffer of its final size: a sealed session is a kilobyte
+    /// or more of text, copied once.
+    init(name: String, value: String, maxAge: Int?, renderedAttributes attributes: String) {
         self.name = name
         self.value = value
         self.maxAge = maxAge
-        self.headerValue = name + "=" + value + attributes.rendered(maxAge: maxAge, expires: expires)
+        var header = ""
+        header.reserveCapacity(name.utf8.count + 1 + value.utf8.count + attributes.utf8.count)
+        header += name
+        header += "="
+        header += value
+        header += attributes
+        self.headerValue = header
     }
 
     /// A `Set-Cookie` that deletes the cookie `name` (empty value, `Max-Age=0`, an `Expires` in
