@@ -128,6 +128,11 @@ public struct SessionDictionary: Sendable, Hashable, ExpressibleByDictionaryLite
     ///   expected type.
     public func get<T: Decodable>(_ type: T.Type, _ key: String) throws -> T? {
         guard let value = self[key] else { return nil }
+        return try Self.decode(value, as: T.self, key: key)
+    }
+
+    /// `value`, stored under `key`, decoded as `T`; a mismatch names the key.
+    static func decode<T: Decodable>(_ value: SessionValue, as type: T.Type, key: String) throws -> T {
         do {
             return try SessionValueDecoder().decode(T.self, from: value)
         } catch let error as SessionError {

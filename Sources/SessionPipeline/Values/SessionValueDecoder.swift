@@ -26,6 +26,7 @@ public struct SessionValueDecoder: Sendable {
     ///   not have the shape `T` expects. The message names the path inside the value
     ///   (`items[2].price`) and the expected type.
     public func decode<T: Decodable>(_ type: T.Type, from value: SessionValue) throws -> T {
+        if let direct = Self.directly(T.self, from: value) { return direct }
         do {
             return try NodeDecoder(value: value, codingPath: []).decodeValue(T.self)
         } catch let error as SessionError {
@@ -35,6 +36,27 @@ public struct SessionValueDecoder: Sendable {
         } catch {
             throw SessionError(.typeMismatch, "cannot decode \(T.self): \(error)", layer: "Codable")
         }
+    }
+
+    /// `value` as `T` without the `Decodable` machinery — no decoder, no container, no casts —
+    /// when `T` is one of the scalar types sessions mostly hold and `value` is exactly that kind;
+    /// `nil` otherwise, and the general path converts or explains the mismatch.
+    @inline(__always)
+    static func directly<T>(_ type: T.Type, from value: SessionValue) -> T? {
+        switch value {
+        case .int(let int):
+            if T.self == Int.self, let exact = Int(exactly: int) { return reinterpret(exact, as: T.self) }
+            if T.self == Int64.self { return reinterpret(int, as: T.self) }
+        case .string(let string):
+            if T.self == String.self { return reinterpret(string, as: T.self) }
+        case .bool(let bool):
+            if T.self == Bool.self { return reinterpret(bool, as: T.self) }
+        case .double(let double):
+            if T.self == Double.self { return reinterpret(double, as: T.self) }
+        default:
+            break
+        }
+        return nil
     }
 
     static func explain(_ error: DecodingError, decoding type: Any.Type) -> String {

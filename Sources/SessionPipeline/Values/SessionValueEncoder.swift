@@ -27,6 +27,7 @@ public struct SessionValueEncoder: Sendable {
     ///   cannot be represented (an unsigned integer above `Int64.max`, or a type that encodes
     ///   nothing).
     public func encode<T: Encodable>(_ value: T) throws -> SessionValue {
+        if let direct = Self.directly(value) { return direct }
         let node = EncodingNode()
         do {
             try node.encode(value, codingPath: [])
@@ -40,6 +41,31 @@ public struct SessionValueEncoder: Sendable {
         }
         return result
     }
+}
+
+extension SessionValueEncoder {
+    /// `value` as a session value without the `Encodable` machinery — no encoder, no container,
+    /// no casts — when its type is one of the scalar types sessions mostly hold (or a session
+    /// value already); `nil` for every other type.
+    @inline(__always)
+    static func directly<T>(_ value: T) -> SessionValue? {
+        if T.self == Int.self { return .int(Int64(reinterpret(value, as: Int.self))) }
+        if T.self == String.self { return .string(reinterpret(value, as: String.self)) }
+        if T.self == Bool.self { return .bool(reinterpret(value, as: Bool.self)) }
+        if T.self == Double.self { return .double(reinterpret(value, as: Double.self)) }
+        if T.self == Int64.self { return .int(reinterpret(value, as: Int64.self)) }
+        if T.self == SessionValue.self { return reinterpret(value, as: SessionValue.self) }
+        return nil
+    }
+}
+
+/// A copy of `value` as `U`, which must be the very type of `value` (checked by the callers with
+/// `T.self == U.self`): how generic code hands a value on once it knows its concrete type, without
+/// a dynamic cast.
+@inline(__always)
+func reinterpret<T, U>(_ value: T, as type: U.Type) -> U {
+    precondition(T.self == U.self)
+    return withUnsafePointer(to: value) { UnsafeRawPointer($0).load(as: U.self) }
 }
 
 /// One slot of the value tree under construction. Containers hold child nodes so that nested

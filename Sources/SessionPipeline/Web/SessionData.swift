@@ -63,10 +63,8 @@ struct SessionData: Sendable {
     ///
     /// - Throws: ``SessionError/Code/typeMismatch`` naming the key when the value is not a `T`.
     func get<T: Decodable>(_ type: T.Type, _ key: String) throws -> T? {
-        if encodedIndex(key) == nil { return try decoded.get(type, key) }
-        var single = SessionDictionary()
-        single[key] = try value(forKey: key)
-        return try single.get(type, key)
+        guard let value = try value(forKey: key) else { return nil }
+        return try SessionDictionary.decode(value, as: T.self, key: key)
     }
 
     /// Sets (or with `nil` removes) the value under `key`.
