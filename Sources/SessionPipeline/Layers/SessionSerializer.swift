@@ -76,7 +76,10 @@ public struct EncodedEntry: Sendable, Equatable {
 }
 
 /// A value to write in which some parts are already encoded.
-public indirect enum SplicedValue: Sendable {
+public enum SplicedValue: Sendable {
+    // Not `indirect`: the one recursive case holds an array, which is already a reference, and an
+    // indirect enum puts every value and every encoded entry in a heap box of its own.
+
     /// A decoded value, encoded when written.
     case value(SessionValue)
     /// Bytes written as they are: they must be in the writing format.

@@ -111,8 +111,8 @@ struct SessionData: Sendable {
                 encodedEntries = encodedEntries.dropFirst()
             }
         }
-        entries += decodedEntries.map { ($0.key, .value($0.value)) }
-        entries += encodedEntries.map { ($0.key, .encoded($0.value)) }
+        for entry in decodedEntries { entries.append((entry.key, .value(entry.value))) }
+        for entry in encodedEntries { entries.append((entry.key, .encoded(entry.value))) }
         return .dictionary(entries)
     }
 

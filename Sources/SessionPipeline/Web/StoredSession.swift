@@ -58,6 +58,7 @@ struct StoredSession: Sendable, Equatable {
     /// by a ``SplicingSerializer``, it gives the same bytes as ``persistedValue()``.
     var spliced: SplicedValue {
         var entries: [(key: String, value: SplicedValue)] = []
+        entries.reserveCapacity(6)
         entries.append(("created", .value(.int(created.seconds))))
         if let csrf { entries.append(("csrf", .value(.bytes(csrf)))) }
         if !data.isEmpty { entries.append(("data", data.spliced)) }
