@@ -102,17 +102,17 @@ extension MessagePackSerializer: SplicingSerializer {
         let base = value.bytes.startIndex
         return try value.bytes.withUnsafeBytes { raw -> [EncodedEntry]? in
             try read(raw, from: 0) { reader -> [EncodedEntry]? in
-                guard let ranges = try reader.readMapSkippingValues() else { return nil }
-                try reader.finish()
-                var entries = ranges.entries.map {
+                let map = try reader.readMapSkippingValues { key, range in
                     EncodedEntry(
-                        key: $0.key,
+                        key: key,
                         value: EncodedValue(
-                            tag: Self.tag,
-                            bytes: value.bytes[(base + $0.value.lowerBound)..<(base + $0.value.upperBound)])
+                            tag: Self.tag, bytes: value.bytes[(base + range.lowerBound)..<(base + range.upperBound)])
                     )
                 }
-                if !ranges.isSorted {
+                guard let (found, isSorted) = map else { return nil }
+                var entries = found
+                try reader.finish()
+                if !isSorted {
                     entries.sort { UTF8Text.compare($0.key, $1.key) < 0 }
                     for index in entries.indices.dropFirst()
                     where UTF8Text.compare(entries[index - 1].key, entries[index].key) == 0 {
@@ -517,10 +517,13 @@ struct MessagePackReader {
         return .dictionary(dictionary)
     }
 
-    /// Reads a map's keys and the byte range of each value, checking only each value's framing;
+    /// Reads a map's keys and the byte range of each value, checking only each value's framing,
+    /// and makes an entry of each with `entry` (straight into the array returned: one allocation);
     /// `nil` (with nothing consumed) when the next value is not a map. `isSorted` says whether the
     /// keys came in strictly increasing byte order (then there are no duplicates either).
-    mutating func readMapSkippingValues() throws -> (entries: [(key: String, value: Range<Int>)], isSorted: Bool)? {
+    mutating func readMapSkippingValues<Entry>(
+        _ entry: (_ key: String, _ value: Range<Int>) -> Entry
+    ) throws -> (entries: [Entry], isSorted: Bool)? {
         let start = position
         let head = try byte()
         let count: Int
@@ -533,7 +536,7 @@ struct MessagePackReader {
             return nil
         }
         try checkCount(count, minimum: 2)
-        var entries: [(key: String, value: Range<Int>)] = []
+        var entries: [Entry] = []
         entries.reserveCapacity(count)
         var previousKey: Range<Int>?
         var isSorted = true
@@ -548,7 +551,7 @@ struct MessagePackReader {
             previousKey = keyRange
             let valueStart = position
             try skipValue(depth: 1)
-            entries.append((key, valueStart..<position))
+            entries.append(entry(key, valueStart..<position))
         }
         return (entries, isSorted)
     }
