@@ -265,6 +265,8 @@ public final class RequestSession: Sendable {
         let cookies = try await write()
         return state.withLock { state in
             var written = state.loaded?.written ?? []
+            // The usual request saves once, here: its cookies are the answer as they are.
+            if written.isEmpty { return cookies }
             state.loaded?.written = []
             written.removeAll { cookie in cookies.contains { $0.name == cookie.name } }
             return written + cookies

@@ -229,7 +229,8 @@ public struct SessionManager: Sendable {
         let now = clock.now()
         var cookies: [(name: String, value: String)] = []
         for header in cookieHeaders {
-            cookies += CookieHeader.parse(header)
+            // One `Cookie` header is the usual case (HTTP/1.1 sends one): its array is the list.
+            if cookies.isEmpty { cookies = CookieHeader.parse(header) } else { cookies += CookieHeader.parse(header) }
             if cookies.count >= CookieHeader.maximumCookies { break }
         }
         // The handle of a new session is drawn only if the request turns out to have none.
