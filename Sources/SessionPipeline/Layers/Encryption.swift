@@ -147,7 +147,7 @@ public struct Encryption: SessionLayer {
     ///   key with the same id, or bound to another context, ``SessionError/Code/expired`` when its
     ///   expiry has passed. The expiry is checked only after the envelope authenticates.
     public func open(_ envelope: [UInt8], context: String, now: UnixTime) throws -> Opened {
-        let header = try Self.header(of: envelope)
+        let header = try Self.fields(of: envelope)
         guard let key = keys.key(id: header.keyID) else {
             throw SessionError(
                 .unknownKeyID,
@@ -210,6 +210,13 @@ public struct Encryption: SessionLayer {
     /// - Throws: ``SessionError/Code/malformed`` when the bytes are shorter than an envelope or do
     ///   not start with version `0x01`.
     public static func header(of envelope: [UInt8]) throws -> Header {
+        let fields = try fields(of: envelope)
+        return Header(version: version, keyID: fields.keyID, expires: fields.expires, nonce: Array(envelope[13..<37]))
+    }
+
+    /// The key id and expiry of an envelope whose length and version are right: what opening it
+    /// needs of the header (the nonce is read in place).
+    private static func fields(of envelope: [UInt8]) throws -> (keyID: UInt32, expires: UnixTime?) {
         guard envelope.count >= overhead else {
             throw SessionError(
                 .malformed,
@@ -226,11 +233,9 @@ public struct Encryption: SessionLayer {
         }
         return envelope.withUnsafeBytes { raw in
             let seconds = Int64(bigEndian: raw.loadUnaligned(fromByteOffset: 5, as: Int64.self))
-            return Header(
-                version: version,
-                keyID: UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 1, as: UInt32.self)),
-                expires: seconds == 0 ? nil : UnixTime(seconds: seconds),
-                nonce: Array(raw[13..<37])
+            return (
+                UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 1, as: UInt32.self)),
+                seconds == 0 ? nil : UnixTime(seconds: seconds)
             )
         }
     }
