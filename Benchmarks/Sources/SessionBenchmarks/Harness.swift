@@ -53,10 +53,11 @@ func measure(_ cases: [Case], rounds: Int = 25) throws -> [Measurement] {
     return summarize(names: cases.map(\.name), samples: samples)
 }
 
-/// `BENCHMARK_CASE=TEXT` keeps only the cases whose names contain TEXT (for profiling one); unset,
-/// every case runs.
+/// `BENCHMARK_CASE=TEXT` keeps only the cases whose names contain TEXT (for profiling one),
+/// `BENCHMARK_CASE==NAME` only the case named exactly NAME; unset, every case runs.
 func selected<C>(_ cases: [C], name: (C) -> String) -> [C] {
     guard let only = ProcessInfo.processInfo.environment["BENCHMARK_CASE"] else { return cases }
+    if only.hasPrefix("=") { return cases.filter { name($0) == only.dropFirst() } }
     return cases.filter { name($0).contains(only) }
 }
 
