@@ -5,6 +5,8 @@ struct SessionKeyTests {
     @Test(arguments: [
         "session:abc", "expires:abc", "flash:abc", "user:alice", "user:jane doe", "user:a:b:c", "my_app-2:x",
         "session:.", "session:a.b", "user:日本語", "session:" + String(repeating: "x", count: 248),
+        // Two-byte characters next to the C1 range: 0xC2 0xA0, 0xC3 0x80, 0xC4 0x80, 0xC2 0xBF.
+        "user:\u{A0}x", "user:\u{C0}", "user:\u{100}", "user:\u{BF}",
     ])
     func acceptsValidKeys(_ text: String) throws {
         let key = try SessionKey(text)
@@ -26,6 +28,9 @@ struct SessionKeyTests {
         ("session:a\nb", "control character"),
         ("session:\u{7F}", "control character"),
         ("session:\u{9B}", "control character"),
+        ("session:\u{80}", "control character at byte 8"),
+        ("session:ab\u{9F}", "control character at byte 10"),
+        ("session:\u{85}/", "control character at byte 8"),
         ("bad prefix:x", "prefix"),
         ("sess/ion:x", "path separator"),
         ("session:" + String(repeating: "x", count: 249), "limit is 256"),

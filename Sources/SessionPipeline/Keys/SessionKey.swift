@@ -125,41 +125,46 @@ public struct SessionKey: Hashable, Comparable, Sendable, CustomStringConvertibl
         func refuse(_ reason: String) -> SessionError {
             SessionError(.invalidKey, reason, layer: "SessionKey")
         }
-        let utf8 = raw.utf8
-        if utf8.isEmpty { throw refuse("the key is empty") }
-        if utf8.count > maximumLength {
-            throw refuse("the key is \(utf8.count) bytes long; the limit is \(maximumLength)")
+        var text = raw
+        let count = text.utf8.count
+        if count == 0 { throw refuse("the key is empty") }
+        if count > maximumLength {
+            throw refuse("the key is \(count) bytes long; the limit is \(maximumLength)")
         }
-        var prefixLength: Int?
-        var previous: UInt8 = 0
-        for (offset, byte) in utf8.enumerated() {
-            switch byte {
-            case 0x00...0x1F, 0x7F:
-                throw refuse("the key contains a control character at byte \(offset)")
-            case UInt8(ascii: "/"), UInt8(ascii: "\\"):
-                throw refuse("the key contains a path separator at byte \(offset)")
-            case UInt8(ascii: ".") where previous == UInt8(ascii: "."):
-                throw refuse("the key contains '..' at byte \(offset - 1)")
-            case UInt8(ascii: ":") where prefixLength == nil:
-                prefixLength = offset
-            default:
-                if prefixLength == nil && !Prefix.isPrefixCharacter(byte) {
-                    throw refuse("the prefix contains a character other than A-Z, a-z, 0-9, '_' or '-'")
+        // One pass over the bytes. A String's UTF-8 is valid, so 0xC2 always starts a two-byte
+        // sequence: followed by 0x80–0x9F it is a C1 control character (U+0080–U+009F).
+        let scan: (prefixLength: Int?, fault: String?) = text.withUTF8 { bytes in
+            var prefixLength: Int?
+            var previous: UInt8 = 0
+            for offset in bytes.indices {
+                let byte = bytes[offset]
+                switch byte {
+                case 0x00...0x1F, 0x7F:
+                    return (nil, "the key contains a control character at byte \(offset)")
+                case 0x80...0x9F where previous == 0xC2:
+                    return (nil, "the key contains a control character at byte \(offset - 1)")
+                case UInt8(ascii: "/"), UInt8(ascii: "\\"):
+                    return (nil, "the key contains a path separator at byte \(offset)")
+                case UInt8(ascii: ".") where previous == UInt8(ascii: "."):
+                    return (nil, "the key contains '..' at byte \(offset - 1)")
+                case UInt8(ascii: ":") where prefixLength == nil:
+                    prefixLength = offset
+                default:
+                    if prefixLength == nil && !Prefix.isPrefixCharacter(byte) {
+                        return (nil, "the prefix contains a character other than A-Z, a-z, 0-9, '_' or '-'")
+                    }
                 }
+                previous = byte
             }
-            previous = byte
+            return (prefixLength, nil)
         }
-        // C1 control characters are two-byte sequences in UTF-8 (U+0080–U+009F).
-        if let offset = raw.unicodeScalars.firstIndex(where: { (0x80...0x9F).contains($0.value) }) {
-            let byteOffset = utf8.distance(from: utf8.startIndex, to: offset)
-            throw refuse("the key contains a control character at byte \(byteOffset)")
-        }
-        guard let prefixLength else { throw refuse("the key has no prefix (expected prefix:id)") }
+        if let fault = scan.fault { throw refuse(fault) }
+        guard let prefixLength = scan.prefixLength else { throw refuse("the key has no prefix (expected prefix:id)") }
         if prefixLength == 0 { throw refuse("the prefix is empty (expected prefix:id)") }
         if prefixLength > Prefix.maximumLength {
             throw refuse("the prefix is longer than \(Prefix.maximumLength) bytes")
         }
-        if prefixLength == utf8.count - 1 { throw refuse("the identifier is empty (expected prefix:id)") }
+        if prefixLength == count - 1 { throw refuse("the identifier is empty (expected prefix:id)") }
         return prefixLength
     }
 }
