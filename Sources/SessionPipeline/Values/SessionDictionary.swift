@@ -185,7 +185,8 @@ public struct SessionDictionary: Sendable, Hashable, ExpressibleByDictionaryLite
 
     /// Entries are equal, key by key (compared by bytes) and value by value.
     public static func == (lhs: SessionDictionary, rhs: SessionDictionary) -> Bool {
-        lhs.storage.count == rhs.storage.count
+        if lhs.storage.sharesStorage(with: rhs.storage) { return true }
+        return lhs.storage.count == rhs.storage.count
             && zip(lhs.storage, rhs.storage).allSatisfy {
                 $0.value == $1.value && UTF8Text.compare($0.key, $1.key) == 0
             }

@@ -140,8 +140,12 @@ struct SessionData: Sendable {
 extension SessionData: Equatable {
     /// The same keys with the same values (see ``sameValue(_:_:_:)``). Entries encoded on both
     /// sides are matched in one walk over the two sorted lists and compared by their bytes, so
-    /// a session that a request did not change compares without decoding or sorting anything.
+    /// a session that a request did not change compares without decoding or sorting anything —
+    /// and, when both are still the one copy loaded, without looking at any entry.
     static func == (lhs: SessionData, rhs: SessionData) -> Bool {
+        if lhs.encoded.sharesStorage(with: rhs.encoded), lhs.decoded.storage.sharesStorage(with: rhs.decoded.storage) {
+            return true
+        }
         guard lhs.decoded.count + lhs.encoded.count == rhs.decoded.count + rhs.encoded.count else { return false }
         // With equal sizes, every key of `lhs` found in `rhs` with the same value makes them equal.
         var right = 0
