@@ -59,9 +59,11 @@ public final class RequestSession: Sendable {
             )
         }
         if !isLoaded {
-            let loaded = try await manager.load(cookieHeaders: headers)
+            var loaded: LoadedSession? = try await manager.load(cookieHeaders: headers)
+            // Swapped in, not copied: a loaded session holds a few dozen references, each
+            // retained by a copy and released again by the original's end.
             state.withLock { state in
-                if state.loaded == nil { state.loaded = loaded }
+                if state.loaded == nil { swap(&state.loaded, &loaded) }
             }
         }
         return try state.withLock { state in
@@ -274,18 +276,18 @@ public final class RequestSession: Sendable {
     }
 
     private func write() async throws -> [SetCookie] {
-        guard
-            let (manager, snapshot) = state.withLock({ state in
-                state.manager.flatMap { m in state.loaded.map { (m, $0) } }
-            })
-        else { return [] }
-        var loaded = snapshot
-        let cookies = try await manager.persist(&loaded)
-        let written = snapshot.written
-        state.withLock { state in
-            state.loaded = loaded
-            state.loaded?.written = written
+        // One copy, written while the handle keeps serving the session as it was; the written
+        // one then takes its place by a swap.
+        var snapshot: LoadedSession?
+        let manager = state.withLock { state in
+            snapshot = state.loaded
+            return state.manager
         }
+        guard let manager, snapshot != nil else { return [] }
+        let written = snapshot!.written
+        let cookies = try await manager.persist(&snapshot!)
+        snapshot!.written = written
+        state.withLock { state in swap(&state.loaded, &snapshot) }
         return cookies
     }
 }
