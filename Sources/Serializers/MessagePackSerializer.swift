@@ -216,7 +216,13 @@ private struct MessagePackWriter: ~Copyable {
     }
 
     mutating func write(_ value: SplicedValue, depth: Int) throws {
-        switch value {
+        try withUnsafePointer(to: value) { try write(at: $0, depth: depth) }
+    }
+
+    /// Writes the spliced value at `value`, read in place like ``write(at:depth:)``: copying each
+    /// entry out of its array would retain its key and its bytes and release them again.
+    mutating func write(at value: UnsafePointer<SplicedValue>, depth: Int) throws {
+        switch value.pointee {
         case .value(let value):
             try write(value, depth: depth)
         case .encoded(let encoded):
@@ -224,27 +230,40 @@ private struct MessagePackWriter: ~Copyable {
                 throw SessionError(.invalidValue, "an encoded part is in another format", layer: "Binary")
             }
             encoded.bytes.withUnsafeBytes { output.append($0) }
-        case .dictionary(var entries):
+        case .dictionary(let entries):
             try checkDepth(depth)
             try checkCount(entries.count)
-            var sorted = true
-            for index in entries.indices.dropFirst()
-            where UTF8Text.compare(entries[index - 1].key, entries[index].key) >= 0 {
-                sorted = false
-                break
-            }
-            if !sorted {
-                entries.sort { UTF8Text.compare($0.key, $1.key) < 0 }
+            try entries.withUnsafeBufferPointer { entries in
+                var sorted = true
                 for index in entries.indices.dropFirst()
-                where UTF8Text.compare(entries[index - 1].key, entries[index].key) == 0 {
-                    throw SessionError(.invalidValue, "duplicate key '\(entries[index].key)'", layer: "Binary")
+                where UTF8Text.compare(entries[index - 1].key, entries[index].key) >= 0 {
+                    sorted = false
+                    break
+                }
+                guard sorted else { return try writeSorting(entries, depth: depth) }
+                writeHeader(count: entries.count, fix: 0x80, fixLimit: 15, eight: nil, sixteen: 0xDE, thirtyTwo: 0xDF)
+                for index in entries.indices {
+                    let entry = entries.baseAddress! + index
+                    writeString(at: entry.pointer(to: \.key)!)
+                    try write(at: entry.pointer(to: \.value)!, depth: depth + 1)
                 }
             }
-            writeHeader(count: entries.count, fix: 0x80, fixLimit: 15, eight: nil, sixteen: 0xDE, thirtyTwo: 0xDF)
-            for entry in entries {
-                writeString(entry.key)
-                try write(entry.value, depth: depth + 1)
-            }
+        }
+    }
+
+    /// Writes spliced entries that are not in key order: sorted, and refused on a duplicate key.
+    private mutating func writeSorting(
+        _ entries: UnsafeBufferPointer<(key: String, value: SplicedValue)>,
+        depth: Int
+    ) throws {
+        let sorted = entries.sorted { UTF8Text.compare($0.key, $1.key) < 0 }
+        for index in sorted.indices.dropFirst() where UTF8Text.compare(sorted[index - 1].key, sorted[index].key) == 0 {
+            throw SessionError(.invalidValue, "duplicate key '\(sorted[index].key)'", layer: "Binary")
+        }
+        writeHeader(count: sorted.count, fix: 0x80, fixLimit: 15, eight: nil, sixteen: 0xDE, thirtyTwo: 0xDF)
+        for entry in sorted {
+            writeString(entry.key)
+            try write(entry.value, depth: depth + 1)
         }
     }
 
@@ -542,8 +561,8 @@ struct MessagePackReader {
         var isSorted = true
         for _ in 0..<count {
             let keyOffset = try skipKey()
-            let length = position - keyOffset
-            guard let key = strings.string(at: keyOffset, count: length, in: input) else {
+            // The keys of one map are unique: nothing to gain from the string cache here.
+            guard let key = UTF8Text.string(UnsafeRawBufferPointer(rebasing: input[keyOffset..<position])) else {
                 throw fail("invalid UTF-8 in a key", at: keyOffset)
             }
             let keyRange = keyOffset..<position

@@ -6,10 +6,16 @@ internal import SessionPipeline
 ///
 /// A direct-mapped table of 32 slots on the stack, indexed by length and end bytes, remembering
 /// where in the input each string's bytes lie: a lookup is one comparison of at most 32 bytes.
+/// The table is set up on the first short string, so a reader that makes none (one scalar
+/// decoded, a map split into encoded entries) neither fills nor destroys its 32 strings.
 struct StringCache {
-    /// `offset << 8 | count` into the input, or -1 for an empty slot.
-    private var places = InlineArray<32, Int>(repeating: -1)
-    private var strings = InlineArray<32, String>(repeating: "")
+    private struct Slots {
+        /// `offset << 8 | count` into the input, or -1 for an empty slot.
+        var places = InlineArray<32, Int>(repeating: -1)
+        var strings = InlineArray<32, String>(repeating: "")
+    }
+
+    private var slots: Slots?
 
     /// The longest string cached, in bytes.
     static let longest = 32
@@ -24,16 +30,17 @@ struct StringCache {
         guard count > 0, count <= Self.longest, let base = input.baseAddress else {
             return UTF8Text.string(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + count)]))
         }
+        if slots == nil { slots = Slots() }
         let slot = (count &* 7 &+ Int(input[offset]) &* 3 &+ Int(input[offset + count - 1])) & 31
-        let place = places[slot]
+        let place = slots!.places[slot]
         if place >= 0, place & 0xFF == count, UTF8Text.compare(base + (place >> 8), count, base + offset, count) == 0 {
-            return strings[slot]
+            return slots!.strings[slot]
         }
         guard let string = UTF8Text.string(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + count)])) else {
             return nil
         }
-        places[slot] = offset << 8 | count
-        strings[slot] = string
+        slots!.places[slot] = offset << 8 | count
+        slots!.strings[slot] = string
         return string
     }
 }
