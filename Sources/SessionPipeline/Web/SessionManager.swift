@@ -127,6 +127,13 @@ public struct SessionManager: Sendable {
     private final class Parts: Sendable {
         let mode: Mode
         let options: Options
+        // Read on every request, so kept apart from `options`: the options hold existentials
+        // (stores, the clock), and the compiler copies the whole struct, through their value
+        // witnesses, to read any one field of it.
+        /// `options.expiry`.
+        let expiry: Expiry
+        /// Whether `options.userIndex` is set.
+        let hasUserIndex: Bool
         let clock: any SessionClock
         let codec: CookieCodec?
         let store: SessionStore?
@@ -137,6 +144,7 @@ public struct SessionManager: Sendable {
             cookie: CookieCodec.Configuration
         ) {
             (self.mode, self.options, self.clock) = (mode, options, clock)
+            (self.expiry, self.hasUserIndex) = (options.expiry, options.userIndex != nil)
             (self.codec, self.store, self.cookie) = (codec, store, cookie)
         }
     }
@@ -191,8 +199,8 @@ public struct SessionManager: Sendable {
 
     /// The deadline of a session that began at `created`, written at `now`.
     func deadline(created: UnixTime, now: UnixTime) -> UnixTime? {
-        let idle = options.expiry.idle.map { now + $0 }
-        let absolute = options.expiry.absolute.map { created + $0 }
+        let idle = parts.expiry.idle.map { now + $0 }
+        let absolute = parts.expiry.absolute.map { created + $0 }
         switch (idle, absolute) {
         case (let idle?, let absolute?): return min(idle, absolute)
         case (let idle?, nil): return idle
@@ -203,15 +211,15 @@ public struct SessionManager: Sendable {
 
     /// Whether a session that began at `created` has outlived its absolute lifetime.
     func hasOutlived(created: UnixTime, now: UnixTime) -> Bool {
-        guard let absolute = options.expiry.absolute else { return false }
+        guard let absolute = parts.expiry.absolute else { return false }
         return now >= created + absolute
     }
 
     /// Whether moving the deadline from `old` to `new` is worth a write.
     func refreshIsDue(from old: UnixTime?, to new: UnixTime?) -> Bool {
-        guard options.expiry.idle != nil, let new else { return false }
+        guard parts.expiry.idle != nil, let new else { return false }
         guard let old else { return true }
-        return new - old >= options.expiry.refreshInterval
+        return new - old >= parts.expiry.refreshInterval
     }
 
     // MARK: Loading
@@ -359,7 +367,7 @@ public struct SessionManager: Sendable {
             }
             cookies = written
         }
-        if let user = loaded.current.user, options.userIndex != nil, user != loaded.original?.user {
+        if let user = loaded.current.user, parts.hasUserIndex, user != loaded.original?.user {
             try await index(
                 user, adding: loaded.current.handle, created: loaded.current.created, serverID: loaded.serverID,
                 now: now)
@@ -528,7 +536,7 @@ public struct SessionManager: Sendable {
     /// Ends a session for good: its server record, its revocation, its place in the user index.
     private func retire(_ retired: RetiredSession, now: UnixTime) async throws {
         try await retireWithoutIndex(retired, now: now)
-        if let user = retired.user, options.userIndex != nil {
+        if let user = retired.user, parts.hasUserIndex {
             try await index(user, removing: retired.handle, now: now)
         }
     }
