@@ -68,6 +68,51 @@ struct WebSessionTests {
         #expect(description.hasSuffix("; Path=/; Max-Age=1800; Secure; HttpOnly; SameSite=Lax"))
     }
 
+    @Test func everyCombinationOfAttributesIsWrittenInOneOrder() throws {
+        let now = UnixTime(seconds: 1_700_000_000)
+        var checked = 0
+        for path in ["/", "/app"] {
+            for domain in [nil, "example.com"] {
+                for (secure, httpOnly) in [(true, true), (true, false), (false, true), (false, false)] {
+                    for sameSite: CookieAttributes.SameSite? in [nil, .lax, .strict, .some(.none)]
+                    where secure || sameSite != .some(.none) {
+                        for includeExpires in [false, true] {
+                            let attributes = CookieAttributes(
+                                path: path, domain: domain, secure: secure, httpOnly: httpOnly, sameSite: sameSite,
+                                includeExpires: includeExpires)
+                            let codec = try WebFixtures.codec(
+                                configuration: CookieCodec.Configuration(attributes: attributes))
+                            func expected(maxAge: Int, expires: String?) -> String {
+                                var text = "; Path=" + path
+                                if let domain { text += "; Domain=" + domain }
+                                text += "; Max-Age=\(maxAge)"
+                                if let expires { text += "; Expires=" + expires }
+                                if secure { text += "; Secure" }
+                                if httpOnly { text += "; HttpOnly" }
+                                if let sameSite { text += "; SameSite=" + sameSite.rawValue }
+                                return text
+                            }
+                            let cookies = try codec.setCookies(
+                                for: ["a": 1], expires: now + .seconds(90), now: now, previousChunks: 0)
+                            let cookie = try #require(cookies.first)
+                            let expires = includeExpires ? "Tue, 14 Nov 2023 22:14:50 GMT" : nil
+                            #expect(
+                                cookie.headerValue == "session=" + cookie.value + expected(maxAge: 90, expires: expires)
+                            )
+                            // A deletion has the same attributes, Max-Age=0 and always an Expires in 1970.
+                            let deletion = try #require(codec.deletions(previousChunks: 1).first)
+                            #expect(
+                                deletion.headerValue
+                                    == "session=" + expected(maxAge: 0, expires: "Thu, 01 Jan 1970 00:00:00 GMT"))
+                            checked += 1
+                        }
+                    }
+                }
+            }
+        }
+        #expect(checked == 112)
+    }
+
     @Test func hostPrefixRulesAreEnforced() throws {
         var attributes = CookieAttributes()
         attributes.domain = "example.com"

@@ -124,6 +124,8 @@ public struct CookieCodec: Sendable {
     public let protection: Protection
     /// Decompresses whatever codec a cookie was written with, within the same limit.
     private let decompressor: Compression
+    /// The configured attributes, rendered but for `Max-Age` and `Expires`.
+    private let attributeTemplate: CookieAttributes.Template
 
     /// Creates a codec.
     ///
@@ -149,6 +151,7 @@ public struct CookieCodec: Sendable {
             table[Int(reader.tag)] = table[Int(reader.tag)] ?? reader
         }
         self.configuration = configuration
+        self.attributeTemplate = CookieAttributes.Template(configuration.attributes)
         self.serializer = serializer
         self.readersByTag = table
         self.splicer = serializer as? any SplicingSerializer
@@ -287,8 +290,7 @@ public struct CookieCodec: Sendable {
     ) throws -> [SetCookie] {
         let text = try seal(payload: payload, expires: expires)
         let maxAge = maxAge(expires, now: now)
-        let attributes = configuration.attributes
-        let rendered = attributes.rendered(maxAge: maxAge, expires: expires)
+        let rendered = attributeTemplate.rendered(maxAge: maxAge, expires: expires)
         let attributeLength = rendered.utf8.count
         func room(_ index: Int) -> Int {
             configuration.maximumCookieBytes - chunkName(index).utf8.count - 1 - attributeLength
@@ -336,7 +338,7 @@ public struct CookieCodec: Sendable {
         }
         if previousChunks > cookies.count {
             cookies += (cookies.count..<previousChunks).map {
-                SetCookie.deletion(of: chunkName($0), attributes: attributes)
+                SetCookie.deletion(of: chunkName($0), attributes: configuration.attributes)
             }
         }
         return cookies

@@ -61,17 +61,44 @@ public struct CookieAttributes: Sendable, Hashable {
 
     /// The attributes as they follow `name=value` in a `Set-Cookie` header.
     func rendered(maxAge: Int?, expires: UnixTime?) -> String {
-        var text = ""
-        text.reserveCapacity(96 + path.utf8.count + (domain?.utf8.count ?? 0))
-        text += "; Path="
-        text += path
-        if let domain { text += "; Domain=" + domain }
-        if let maxAge { text += "; Max-Age=\(maxAge)" }
-        if includeExpires, let expires { text += "; Expires=" + HTTPDate.format(expires) }
-        if secure { text += "; Secure" }
-        if httpOnly { text += "; HttpOnly" }
-        if let sameSite { text += "; SameSite=" + sameSite.rawValue }
-        return text
+        Template(self).rendered(maxAge: maxAge, expires: expires)
+    }
+
+    /// The attributes rendered once: all but `Max-Age` and `Expires`, the only ones that change
+    /// from one response to the next, are text made in advance (a codec keeps one).
+    struct Template: Sendable {
+        /// `Path` and `Domain`, which come before `Max-Age`.
+        private let head: String
+        /// `Secure`, `HttpOnly` and `SameSite`, which come after `Expires`.
+        private let tail: String
+        private let includeExpires: Bool
+
+        init(_ attributes: CookieAttributes) {
+            var head = "; Path=" + attributes.path
+            if let domain = attributes.domain { head += "; Domain=" + domain }
+            var tail = ""
+            if attributes.secure { tail += "; Secure" }
+            if attributes.httpOnly { tail += "; HttpOnly" }
+            if let sameSite = attributes.sameSite { tail += "; SameSite=" + sameSite.rawValue }
+            (self.head, self.tail, self.includeExpires) = (head, tail, attributes.includeExpires)
+        }
+
+        /// The attributes with this `Max-Age` and (when the attributes include it) `Expires`.
+        func rendered(maxAge: Int?, expires: UnixTime?) -> String {
+            var text = ""
+            text.reserveCapacity(head.utf8.count + 64 + tail.utf8.count)
+            text += head
+            if let maxAge {
+                text += "; Max-Age="
+                text += String(maxAge)
+            }
+            if includeExpires, let expires {
+                text += "; Expires="
+                text += HTTPDate.format(expires)
+            }
+            text += tail
+            return text
+        }
     }
 }
 
