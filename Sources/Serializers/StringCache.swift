@@ -9,16 +9,10 @@ internal import SessionPipeline
 /// The table is set up on the first short string, so a reader that makes none (one scalar
 /// decoded, a map split into encoded entries) neither fills nor destroys its 32 strings.
 struct StringCache {
-    private struct Slots {
-        /// `offset << 8 | count` into the input, or -1 for an empty slot.
-        var places = InlineArray<32, Int>(repeating: -1)
-        var strings = InlineArray<32, String>(repeating: "")
-    }
-
-    private var slots: Slots?
-
     /// The longest string cached, in bytes.
     static let longest = 32
+
+    private var table: Table?
 
     /// Creates an empty cache.
     init() {}
@@ -30,17 +24,37 @@ struct StringCache {
         guard count > 0, count <= Self.longest, let base = input.baseAddress else {
             return UTF8Text.string(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + count)]))
         }
-        if slots == nil { slots = Slots() }
-        let slot = (count &* 7 &+ Int(input[offset]) &* 3 &+ Int(input[offset + count - 1])) & 31
-        let place = slots!.places[slot]
-        if place >= 0, place & 0xFF == count, UTF8Text.compare(base + (place >> 8), count, base + offset, count) == 0 {
-            return slots!.strings[slot]
+        if table == nil { table = Table() }
+        // A mutating call through `!` works on the table in place; reading a field through `!`
+        // would copy the whole table out of the optional first.
+        return table!.string(at: offset, count: count, in: input, base: base)
+    }
+
+    private struct Table {
+        /// `offset << 8 | count` into the input, or -1 for an empty slot.
+        var places = InlineArray<32, Int>(repeating: -1)
+        var strings = InlineArray<32, String>(repeating: "")
+
+        mutating func string(
+            at offset: Int,
+            count: Int,
+            in input: UnsafeRawBufferPointer,
+            base: UnsafeRawPointer
+        ) -> String? {
+            let slot = (count &* 7 &+ Int(input[offset]) &* 3 &+ Int(input[offset + count - 1])) & 31
+            let place = places[slot]
+            if place >= 0, place & 0xFF == count,
+                UTF8Text.compare(base + (place >> 8), count, base + offset, count) == 0
+            {
+                return strings[slot]
+            }
+            guard let string = UTF8Text.string(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + count)]))
+            else {
+                return nil
+            }
+            places[slot] = offset << 8 | count
+            strings[slot] = string
+            return string
         }
-        guard let string = UTF8Text.string(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + count)])) else {
-            return nil
-        }
-        slots!.places[slot] = offset << 8 | count
-        slots!.strings[slot] = string
-        return string
     }
 }
