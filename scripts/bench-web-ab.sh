@@ -15,28 +15,24 @@ ensure_packages wrk
 rounds=$1
 seconds=$2
 shift 2
-export SESSION_KEYS="1:$(head -c 32 /dev/urandom | base64 -w0)"
-COOKIE=$("$1" --mode client --seal-session Tests/Fixtures/session_1k.json 2>/dev/null)
+source scripts/web-server.sh
+COOKIE=$(sealed_cookie "$1")
 export COOKIE
-work=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
-    rm -rf "$work"
+# A server that stops answering fails the run, with what it wrote to stderr.
+died() {
+    echo "$binary stopped answering ($(kill -0 "$pid" 2> /dev/null && echo "still running" || echo "exited")):" >&2
+    cat "$work/err" >&2
+    exit 1
 }
-trap cleanup EXIT
 rate() { wrk -t 1 -c 32 -d "${seconds}s" -s Benchmarks/web/cookie.lua "$1" | awk '/Requests\/sec/ {print $2}'; }
 for round in $(seq 1 "$rounds"); do
     for binary in "$@"; do
-        "$binary" --port 0 --quiet --mode client > "$work/out" 2>/dev/null &
-        pid=$!
-        for _ in $(seq 1 300); do grep -q "listening on" "$work/out" && break; sleep 0.1; done
-        base=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/out")
-        wrk -t 1 -c 32 -d 1s -s Benchmarks/web/cookie.lua "$base/plain" > /dev/null # warm-up
+        start_server "$binary" --mode client
+        wrk -t 1 -c 32 -d 1s -s Benchmarks/web/cookie.lua "$base/plain" > /dev/null || died # warm-up
         plain=$(rate "$base/plain")
         counter=$(rate "$base/counter")
-        kill "$pid"; wait "$pid" 2>/dev/null || true
-        pid=
+        [ -n "$plain" ] && [ -n "$counter" ] || died
+        stop_server
         echo "$binary $plain $counter" >> "$work/results"
         echo "round $round, $binary: /plain $plain req/s, /counter $counter req/s"
     done

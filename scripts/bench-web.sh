@@ -30,15 +30,7 @@ modes=("$@")
 swift build -c release --product CookieSessions 2>&1 | grep -E "error|Compiling CookieSessions|Build" || true
 server=.build/release/CookieSessions
 session=Tests/Fixtures/session_1k.json
-export SESSION_KEYS="1:$(head -c 32 /dev/urandom | base64 -w0)"
-
-work=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
-    rm -rf "$work"
-}
-trap cleanup EXIT
+source scripts/web-server.sh
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
@@ -46,7 +38,7 @@ summary=()
 for mode in "${modes[@]}"; do
     case "$mode" in
     client)
-        COOKIE=$("$server" --mode client --seal-session "$session" 2>/dev/null)
+        COOKIE=$(sealed_cookie "$server")
         export COOKIE
         echo "== client mode: cookie of ${#COOKIE} bytes (the 1 KiB reference session, sealed)"
         script=Benchmarks/web/cookie.lua
@@ -61,10 +53,7 @@ for mode in "${modes[@]}"; do
         ;;
     *) echo "unknown mode $mode (client, server-memory, server-file, all)" >&2; exit 2 ;;
     esac
-    "$server" --port 0 --quiet "${arguments[@]}" > "$work/out" 2>/dev/null &
-    pid=$!
-    for _ in $(seq 1 300); do grep -q "listening on" "$work/out" && break; sleep 0.1; done
-    base=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/out")
+    start_server "$server" "${arguments[@]}"
     cookie=${COOKIE:-}
     [ "$mode" != client ] && cookie=$(head -1 "$COOKIE_FILE")
 
@@ -101,8 +90,7 @@ for mode in "${modes[@]}"; do
     summary+=("$(awk -v m="$mode" -v p="$p" -v c="$c" \
         'BEGIN { printf "%s: median /plain %.0f req/s, /counter %.0f req/s, ratio %.1f%%", m, p, c, 100 * c / p }')")
     echo "${summary[-1]}"
-    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
-    pid=
+    stop_server
 done
 echo
 printf '%s\n' "${summary[@]}"
