@@ -233,37 +233,31 @@ private struct MessagePackWriter: ~Copyable {
         case .dictionary(let entries):
             try checkDepth(depth)
             try checkCount(entries.count)
-            try entries.withUnsafeBufferPointer { entries in
-                var sorted = true
-                for index in entries.indices.dropFirst()
-                where UTF8Text.compare(entries[index - 1].key, entries[index].key) >= 0 {
-                    sorted = false
-                    break
-                }
-                guard sorted else { return try writeSorting(entries, depth: depth) }
-                writeHeader(count: entries.count, fix: 0x80, fixLimit: 15, eight: nil, sixteen: 0xDE, thirtyTwo: 0xDF)
-                for index in entries.indices {
-                    let entry = entries.baseAddress! + index
-                    writeString(at: entry.pointer(to: \.key)!)
-                    try write(at: entry.pointer(to: \.value)!, depth: depth + 1)
-                }
+            var sorted = true
+            for index in entries.indices.dropFirst()
+            where UTF8Text.compare(entries[index - 1].key, entries[index].key) >= 0 {
+                sorted = false
+                break
             }
+            if sorted { return try writeEntries(entries, depth: depth) }
+            let ordered = entries.sorted { UTF8Text.compare($0.key, $1.key) < 0 }
+            for index in ordered.indices.dropFirst()
+            where UTF8Text.compare(ordered[index - 1].key, ordered[index].key) == 0 {
+                throw SessionError(.invalidValue, "duplicate key '\(ordered[index].key)'", layer: "Binary")
+            }
+            try writeEntries(ordered, depth: depth)
         }
     }
 
-    /// Writes spliced entries that are not in key order: sorted, and refused on a duplicate key.
-    private mutating func writeSorting(
-        _ entries: UnsafeBufferPointer<(key: String, value: SplicedValue)>,
-        depth: Int
-    ) throws {
-        let sorted = entries.sorted { UTF8Text.compare($0.key, $1.key) < 0 }
-        for index in sorted.indices.dropFirst() where UTF8Text.compare(sorted[index - 1].key, sorted[index].key) == 0 {
-            throw SessionError(.invalidValue, "duplicate key '\(sorted[index].key)'", layer: "Binary")
-        }
-        writeHeader(count: sorted.count, fix: 0x80, fixLimit: 15, eight: nil, sixteen: 0xDE, thirtyTwo: 0xDF)
-        for entry in sorted {
-            writeString(entry.key)
-            try write(entry.value, depth: depth + 1)
+    /// Writes a map of spliced entries already in key order, each entry read in place.
+    private mutating func writeEntries(_ entries: [(key: String, value: SplicedValue)], depth: Int) throws {
+        writeHeader(count: entries.count, fix: 0x80, fixLimit: 15, eight: nil, sixteen: 0xDE, thirtyTwo: 0xDF)
+        try entries.withUnsafeBufferPointer { entries in
+            for index in entries.indices {
+                let entry = entries.baseAddress! + index
+                writeString(at: entry.pointer(to: \.key)!)
+                try write(at: entry.pointer(to: \.value)!, depth: depth + 1)
+            }
         }
     }
 
