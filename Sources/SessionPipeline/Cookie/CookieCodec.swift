@@ -259,7 +259,7 @@ public struct CookieCodec: Sendable {
 
     /// How many seconds a cookie expiring at `expires` lives from `now` (`nil`: a browser-session
     /// cookie).
-    private func maxAge(_ expires: UnixTime?, now: UnixTime) -> Int? {
+    static func maxAge(_ expires: UnixTime?, now: UnixTime) -> Int? {
         expires.map { Int(clamping: max(0, $0.seconds - now.seconds)) }
     }
 
@@ -289,7 +289,7 @@ public struct CookieCodec: Sendable {
         previousChunks: Int
     ) throws -> [SetCookie] {
         let text = try seal(payload: payload, expires: expires)
-        let maxAge = maxAge(expires, now: now)
+        let maxAge = Self.maxAge(expires, now: now)
         let rendered = attributeTemplate.rendered(maxAge: maxAge, expires: expires)
         let attributeLength = rendered.utf8.count
         func room(_ index: Int) -> Int {

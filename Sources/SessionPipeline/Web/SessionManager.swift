@@ -134,6 +134,9 @@ public struct SessionManager: Sendable {
         let expiry: Expiry
         /// Whether `options.userIndex` is set.
         let hasUserIndex: Bool
+        /// The cookie's attributes, rendered but for `Max-Age` and `Expires` (server mode sets its
+        /// id cookie on every request that moves the deadline).
+        let cookieAttributes: CookieAttributes.Template
         let clock: any SessionClock
         let codec: CookieCodec?
         let store: SessionStore?
@@ -145,6 +148,7 @@ public struct SessionManager: Sendable {
         ) {
             (self.mode, self.options, self.clock) = (mode, options, clock)
             (self.expiry, self.hasUserIndex) = (options.expiry, options.userIndex != nil)
+            self.cookieAttributes = CookieAttributes.Template(cookie.attributes)
             (self.codec, self.store, self.cookie) = (codec, store, cookie)
         }
     }
@@ -564,12 +568,12 @@ public struct SessionManager: Sendable {
     // MARK: Cookies
 
     func sessionIDCookie(_ id: SessionID, expires: UnixTime?, now: UnixTime) -> SetCookie {
-        SetCookie(
+        let maxAge = CookieCodec.maxAge(expires, now: now)
+        return SetCookie(
             name: cookie.name,
             value: id.rawValue,
-            attributes: cookie.attributes,
-            maxAge: expires.map { Int(clamping: max(0, $0.seconds - now.seconds)) },
-            expires: expires
+            maxAge: maxAge,
+            renderedAttributes: parts.cookieAttributes.rendered(maxAge: maxAge, expires: expires)
         )
     }
 
@@ -600,8 +604,6 @@ struct LoadedSession: Sendable {
     var rejection: SessionError?
     /// Sessions this request ended, to be removed when it is written.
     var retired: [RetiredSession] = []
-    /// Cookies from an earlier ``RequestSession/save()`` in this request.
-    var written: [SetCookie] = []
 
     init(fresh: StoredSession) {
         self.current = fresh
