@@ -29,6 +29,8 @@ public final class RequestSession: Sendable {
         var manager: SessionManager?
         var cookieHeaders: [String] = []
         var loaded: LoadedSession?
+        /// Cookies from an earlier ``RequestSession/save()`` in this request.
+        var written: [SetCookie] = []
     }
 
     private let state = Locked(State())
@@ -45,6 +47,7 @@ public final class RequestSession: Sendable {
             state.manager = manager
             state.cookieHeaders = cookieHeaders
             state.loaded = nil
+            state.written = []
         }
     }
 
@@ -253,9 +256,8 @@ public final class RequestSession: Sendable {
         guard isLoaded else { return }
         let cookies = try await write()
         state.withLock { state in
-            var written = state.loaded?.written ?? []
-            written.removeAll { cookie in cookies.contains { $0.name == cookie.name } }
-            state.loaded?.written = written + cookies
+            state.written.removeAll { cookie in cookies.contains { $0.name == cookie.name } }
+            state.written += cookies
         }
     }
 
@@ -266,10 +268,10 @@ public final class RequestSession: Sendable {
         guard isLoaded else { return [] }
         let cookies = try await write()
         return state.withLock { state in
-            var written = state.loaded?.written ?? []
             // The usual request saves once, here: its cookies are the answer as they are.
-            if written.isEmpty { return cookies }
-            state.loaded?.written = []
+            if state.written.isEmpty { return cookies }
+            var written = state.written
+            state.written = []
             written.removeAll { cookie in cookies.contains { $0.name == cookie.name } }
             return written + cookies
         }
@@ -284,9 +286,7 @@ public final class RequestSession: Sendable {
             return state.manager
         }
         guard let manager, snapshot != nil else { return [] }
-        let written = snapshot!.written
         let cookies = try await manager.persist(&snapshot!)
-        snapshot!.written = written
         state.withLock { state in swap(&state.loaded, &snapshot) }
         return cookies
     }
