@@ -13,6 +13,9 @@ struct StringCache {
     static let longest = 32
 
     private var table: Table?
+    /// Whether `table` is made: a flag of its own, since `table == nil` takes the optional by value
+    /// and so copies the whole table (retaining its 32 strings) to test it.
+    private var hasTable = false
 
     /// Creates an empty cache.
     init() {}
@@ -24,7 +27,10 @@ struct StringCache {
         guard count > 0, count <= Self.longest, let base = input.baseAddress else {
             return UTF8Text.string(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + count)]))
         }
-        if table == nil { table = Table() }
+        if !hasTable {
+            table = Table()
+            hasTable = true
+        }
         // A mutating call through `!` works on the table in place; reading a field through `!`
         // would copy the whole table out of the optional first.
         return table!.string(at: offset, count: count, in: input, base: base)
