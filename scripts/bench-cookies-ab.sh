@@ -7,15 +7,17 @@
 #
 # Build with `swift build -c release --package-path Benchmarks` and copy
 # Benchmarks/.build/release/SessionBenchmarks aside before and after a change. CASE_TEXT selects
-# cases as BENCHMARK_CASE does (default "binary: ", the 1 KiB binary cases).
+# cases as BENCHMARK_CASE does (default "binary: ", the 1 KiB binary cases); SUITE=NAME compares
+# the cases of another suite (default cookies).
 set -euo pipefail
 old=$1
 new=$2
 selection=${3:-"binary: "}
+suite=${SUITE:-cookies}
 runs=${4:-8}
 for _ in $(seq 1 "$runs"); do
-    BENCHMARK_CASE="$selection" "$old" cookies 2>&1 | grep "µs" | sed 's/^/old|/'
-    BENCHMARK_CASE="$selection" "$new" cookies 2>&1 | grep "µs" | sed 's/^/new|/'
+    BENCHMARK_CASE="$selection" "$old" "$suite" 2>&1 | grep "µs" | sed 's/^/old|/'
+    BENCHMARK_CASE="$selection" "$new" "$suite" 2>&1 | grep "µs" | sed 's/^/new|/'
 done | python3 -c '
 import collections, re, statistics, sys
 runs = collections.defaultdict(lambda: collections.defaultdict(list))
