@@ -59,6 +59,19 @@ struct ByteWriter: ~Copyable {
         count += bytes.count
     }
 
+    /// Appends `count` bytes that `body` writes into the room it is given, and returns what
+    /// `body` returns.
+    @inline(__always)
+    mutating func append<Result>(
+        count extra: Int,
+        _ body: (UnsafeMutableBufferPointer<UInt8>) throws -> Result
+    ) rethrows -> Result {
+        reserve(extra)
+        let result = try body(UnsafeMutableBufferPointer(start: base + count, count: extra))
+        count += extra
+        return result
+    }
+
     /// Appends the bytes of an array.
     @inline(__always)
     mutating func append(_ bytes: [UInt8]) {

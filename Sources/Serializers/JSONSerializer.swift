@@ -60,14 +60,14 @@ public struct JSONSerializer: SessionSerializer {
         var writer = JSONWriter(maximumDepth: maximumDepth)
         writer.output.append(Self.tag)
         try writer.write(value, depth: 0)
-        return writer.output
+        return writer.output.finish()
     }
 
     /// Writes `value` as JSON text without the tag byte.
     public func text(_ value: SessionValue) throws -> String {
         var writer = JSONWriter(maximumDepth: maximumDepth)
         try writer.write(value, depth: 0)
-        return String(decoding: writer.output, as: UTF8.self)
+        return String(decoding: writer.output.finish(), as: UTF8.self)
     }
 
     /// Reads a payload: tag `0x20` followed by JSON text.
@@ -113,17 +113,23 @@ extension SessionSerializer where Self == JSONSerializer {
 /// The largest integer JavaScript's numbers hold exactly, 2^53 − 1.
 private let largestSafeInteger: Int64 = (1 << 53) - 1
 
-private struct JSONWriter {
-    var output: [UInt8] = []
+/// Writes JSON into a ``ByteWriter``. Values, strings and dictionary entries are read in place
+/// through pointers, as the binary writer reads them: loading an element into a parameter would
+/// retain it and release it again.
+private struct JSONWriter: ~Copyable {
+    var output = ByteWriter(capacity: 1024)
     let maximumDepth: Int
 
     init(maximumDepth: Int) {
         self.maximumDepth = maximumDepth
-        output.reserveCapacity(512)
     }
 
     mutating func write(_ value: SessionValue, depth: Int) throws {
-        switch value {
+        try withUnsafePointer(to: value) { try write(at: $0, depth: depth) }
+    }
+
+    mutating func write(at value: UnsafePointer<SessionValue>, depth: Int) throws {
+        switch value.pointee {
         case .null:
             append("null")
         case .bool(let bool):
@@ -140,12 +146,17 @@ private struct JSONWriter {
             guard double.isFinite else {
                 throw SessionError(.invalidValue, "JSON cannot hold the non-finite number \(double)", layer: "JSON")
             }
-            append(double.description)
+            // The shortest text that reads back exactly; at most 24 bytes, so a small string: no
+            // allocation.
+            var text = double.description
+            text.withUTF8 { output.append(UnsafeRawBufferPointer($0)) }
         case .string(let string):
-            appendString(string)
+            withUnsafePointer(to: string) { appendString(at: $0, doublingDollar: false) }
         case .bytes(let bytes):
             append("{\"$bytes\":\"")
-            Base64.encode(bytes, into: &output, url: false, padded: true)
+            var encoded: [UInt8] = []
+            Base64.encode(bytes, into: &encoded, url: false, padded: true)
+            output.append(encoded)
             append("\"}")
         case .date(let date):
             append("{\"$date\":")
@@ -154,19 +165,25 @@ private struct JSONWriter {
         case .array(let elements):
             try checkDepth(depth)
             output.append(UInt8(ascii: "["))
-            for (index, element) in elements.enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
-                try write(element, depth: depth + 1)
+            try elements.withUnsafeBufferPointer { elements in
+                for index in elements.indices {
+                    if index > 0 { output.append(UInt8(ascii: ",")) }
+                    try write(at: elements.baseAddress! + index, depth: depth + 1)
+                }
             }
             output.append(UInt8(ascii: "]"))
         case .dictionary(let entries):
             try checkDepth(depth)
             output.append(UInt8(ascii: "{"))
-            for (index, entry) in entries.enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
-                appendString(entry.key.utf8.first == UInt8(ascii: "$") ? "$" + entry.key : entry.key)
-                output.append(UInt8(ascii: ":"))
-                try write(entry.value, depth: depth + 1)
+            try entries.storage.withUnsafeBufferPointer { entries in
+                for index in entries.indices {
+                    if index > 0 { output.append(UInt8(ascii: ",")) }
+                    let entry = entries.baseAddress! + index
+                    // A key starting with `$` gets one more, so it is never read as a tagged value.
+                    appendString(at: entry.pointer(to: \.key)!, doublingDollar: true)
+                    output.append(UInt8(ascii: ":"))
+                    try write(at: entry.pointer(to: \.value)!, depth: depth + 1)
+                }
             }
             output.append(UInt8(ascii: "}"))
         }
@@ -179,11 +196,7 @@ private struct JSONWriter {
     }
 
     private mutating func append(_ text: StaticString) {
-        text.withUTF8Buffer { output.append(contentsOf: $0) }
-    }
-
-    private mutating func append(_ text: String) {
-        output.append(contentsOf: text.utf8)
+        text.withUTF8Buffer { output.append(UnsafeRawBufferPointer($0)) }
     }
 
     private mutating func appendInteger(_ value: Int64) {
@@ -191,19 +204,20 @@ private struct JSONWriter {
         appendDigits(value.magnitude)
     }
 
+    /// Writes `value` in decimal, zero-padded to `minimumWidth`, straight into the output.
     private mutating func appendDigits(_ value: UInt64, minimumWidth: Int = 1) {
-        var digits: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+        var digits = 1
+        var threshold: UInt64 = 10
+        while value >= threshold {
+            digits += 1
+            if digits == 20 { break }
+            threshold &*= 10
+        }
+        output.append(count: max(digits, minimumWidth)) { room in
+            var rest = value
+            for index in room.indices.reversed() {
+                room[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
                 rest /= 10
-                count += 1
-            } while rest > 0 || count < minimumWidth
-            for index in stride(from: count - 1, through: 0, by: -1) {
-                output.append(buffer[index])
             }
         }
     }
@@ -226,19 +240,75 @@ private struct JSONWriter {
         appendDigits(fraction, minimumWidth: width)
     }
 
-    private mutating func appendString(_ string: String) {
-        output.append(UInt8(ascii: "\""))
-        var string = string
-        string.withUTF8 { utf8 in
-            var runStart = 0
-            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                appendEscape(byte)
-                runStart = index + 1
+    /// Writes the string at `string`, read in place; `doublingDollar` writes a leading `$` twice.
+    private mutating func appendString(at string: UnsafePointer<String>, doublingDollar: Bool) {
+        let written: Void? = string.pointee.utf8.withContiguousStorageIfAvailable {
+            appendString(utf8: $0, doublingDollar: doublingDollar)
+        }
+        if written == nil {
+            var string = string.pointee
+            string.withUTF8 { appendString(utf8: $0, doublingDollar: doublingDollar) }
+        }
+    }
+
+    private mutating func appendString(utf8: UnsafeBufferPointer<UInt8>, doublingDollar: Bool) {
+        let dollar = doublingDollar && utf8.first == UInt8(ascii: "$") ? 1 : 0
+        guard let source = utf8.baseAddress else {
+            append("\"\"")
+            return
+        }
+        let count = utf8.count
+        // Most strings need no escape: one scan, then the quotes and the bytes in one append.
+        if Self.firstEscape(in: utf8) == count {
+            output.append(count: count + 2 + dollar) { room in
+                room[0] = UInt8(ascii: "\"")
+                if dollar == 1 { room[1] = UInt8(ascii: "$") }
+                UnsafeMutableRawPointer(room.baseAddress! + 1 + dollar).copyMemory(from: source, byteCount: count)
+                room[count + 1 + dollar] = UInt8(ascii: "\"")
             }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
+            return
         }
         output.append(UInt8(ascii: "\""))
+        if dollar == 1 { output.append(UInt8(ascii: "$")) }
+        var runStart = 0
+        for (index, byte) in utf8.enumerated() where Self.needsEscape(byte) {
+            output.append(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[runStart..<index])))
+            appendEscape(byte)
+            runStart = index + 1
+        }
+        output.append(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[runStart...])))
+        output.append(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == 0x22 || byte == 0x5C
+    }
+
+    /// The index of the first byte that must be escaped (a control character, `"` or `\`), or
+    /// the count when there is none: eight bytes per step while eight remain.
+    private static func firstEscape(in utf8: UnsafeBufferPointer<UInt8>) -> Int {
+        let base = UnsafeRawPointer(utf8.baseAddress!)
+        let count = utf8.count
+        var index = 0
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while index + 8 <= count {
+            let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            // A byte below 0x20, or equal to 0x22 or 0x5C, anywhere in the word (exact as a test
+            // of the whole word; the byte-by-byte loop below finds which).
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            let below = (word &- ones &* 0x20) & ~word
+            let isQuote = (quote &- ones) & ~quote
+            let isBackslash = (backslash &- ones) & ~backslash
+            if (below | isQuote | isBackslash) & highs != 0 { break }
+            index += 8
+        }
+        while index < count, !needsEscape(utf8[index]) {
+            index += 1
+        }
+        return index
     }
 
     private mutating func appendEscape(_ byte: UInt8) {
@@ -252,8 +322,13 @@ private struct JSONWriter {
         case 0x0D: output.append(UInt8(ascii: "r"))
         case 0x09: output.append(UInt8(ascii: "t"))
         default:
-            let hex = Array("0123456789abcdef".utf8)
-            output.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+            let hex: StaticString = "0123456789abcdef"
+            let digits = hex.utf8Start
+            output.append(UInt8(ascii: "u"))
+            output.append(UInt8(ascii: "0"))
+            output.append(UInt8(ascii: "0"))
+            output.append(digits[Int(byte >> 4)])
+            output.append(digits[Int(byte & 0x0F)])
         }
     }
 }
