@@ -110,6 +110,58 @@ extension SessionSerializer where Self == JSONSerializer {
     public static var json: JSONSerializer { JSONSerializer() }
 }
 
+/// 10^0 … 10^22: the powers of ten a double holds exactly.
+private let exactPowersOfTen: [Double] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+    1e20, 1e21, 1e22,
+]
+
+/// Values being collected while their container is read, innermost container's last: pushed one
+/// at a time, and moved out (no retain and release of each) into an array of the exact size when
+/// the container closes.
+private struct PendingStack<Element>: ~Copyable {
+    private var base: UnsafeMutablePointer<Element>?
+    private var capacity = 0
+    private(set) var count = 0
+
+    init() {}
+
+    deinit {
+        base?.deinitialize(count: count)
+        base?.deallocate()
+    }
+
+    @inline(__always)
+    mutating func push(_ element: consuming Element) {
+        if count == capacity { grow() }
+        (base! + count).initialize(to: element)
+        count += 1
+    }
+
+    @inline(never)
+    private mutating func grow() {
+        let newCapacity = max(32, capacity * 2)
+        let newBase = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
+        if let base {
+            newBase.moveInitialize(from: base, count: count)
+            base.deallocate()
+        }
+        base = newBase
+        capacity = newCapacity
+    }
+
+    /// The elements from `start` on, moved into an array; the stack keeps those before.
+    mutating func pop(from start: Int) -> [Element] {
+        let moved = count - start
+        guard moved > 0, let base else { return [] }
+        count = start
+        return [Element](unsafeUninitializedCapacity: moved) { buffer, initialized in
+            buffer.baseAddress!.moveInitialize(from: base + start, count: moved)
+            initialized = moved
+        }
+    }
+}
+
 /// The largest integer JavaScript's numbers hold exactly, 2^53 − 1.
 private let largestSafeInteger: Int64 = (1 << 53) - 1
 
@@ -333,7 +385,7 @@ private struct JSONWriter: ~Copyable {
     }
 }
 
-struct JSONParser {
+struct JSONParser: ~Copyable {
     struct Failure: Error {
         let position: Int
         let reason: String
@@ -343,11 +395,13 @@ struct JSONParser {
     let maximumDepth: Int
     var position = 0
     /// The entries and elements of the objects and arrays being read, innermost last. JSON does not
-    /// say how many a container holds, so each collects here and is copied out once, at its exact
+    /// say how many a container holds, so each collects here and is moved out once, at its exact
     /// size, when it closes — instead of growing an array of its own by doubling (an allocation and
-    /// a copy per doubling). Room for 32 of each is made when the first container opens.
-    private var pendingEntries: [SessionDictionary.Entry] = []
-    private var pendingElements: [SessionValue] = []
+    /// a copy per doubling).
+    private var pendingEntries = PendingStack<SessionDictionary.Entry>()
+    private var pendingElements = PendingStack<SessionValue>()
+    /// The keys already made from this input (`sku`, `qty`, … repeated in every element of a list).
+    private var keys = StringCache()
 
     init(input: UnsafeRawBufferPointer, maximumDepth: Int) {
         self.input = input
@@ -400,7 +454,7 @@ struct JSONParser {
             try expect("null")
             return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return try parseNumber().value()
+            return try parseNumberValue()
         default:
             throw fail("unexpected character")
         }
@@ -418,22 +472,16 @@ struct JSONParser {
             position += 1
             return .array([])
         }
-        if pendingElements.capacity == 0 { pendingElements.reserveCapacity(32) }
         let base = pendingElements.count
         while true {
             skipWhitespace()
-            let element = try parseValue(depth: depth + 1)
-            pendingElements.append(element)
+            pendingElements.push(try parseValue(depth: depth + 1))
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): position += 1
             case UInt8(ascii: "]"):
                 position += 1
-                var elements: [SessionValue] = []
-                elements.reserveCapacity(pendingElements.count - base)
-                elements.append(contentsOf: pendingElements[base...])
-                pendingElements.removeSubrange(base...)
-                return .array(elements)
+                return .array(pendingElements.pop(from: base))
             case nil: throw fail("unterminated array")
             default: throw fail("expected ',' or ']'")
             }
@@ -449,42 +497,99 @@ struct JSONParser {
             position += 1
             return .dictionary([:])
         }
-        var first = true
-        if pendingEntries.capacity == 0 { pendingEntries.reserveCapacity(32) }
         let base = pendingEntries.count
+        // Whether every key so far was written without escapes or a doubled `$` and in strictly
+        // increasing byte order, as this library writes them: then the entries are the dictionary
+        // as they stand, with no sorting and no string comparisons.
+        var inOrder = true
+        var previousKey = 0..<0
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw fail("expected a string key") }
-            var key = try parseString()
+            var (key, raw) = try parseKey()
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw fail("expected ':'") }
             position += 1
             skipWhitespace()
-            if first, let tagged = try parseTagged(key: key, objectStart: start) {
+            let dollar = raw.map { input[$0.lowerBound] == UInt8(ascii: "$") } ?? (key.utf8.first == UInt8(ascii: "$"))
+            if dollar, pendingEntries.count == base, let tagged = try parseTagged(key: key, objectStart: start) {
                 return tagged
             }
-            first = false
-            let value = try parseValue(depth: depth + 1)
-            if key.utf8.starts(with: [UInt8(ascii: "$"), UInt8(ascii: "$")]) {
+            if dollar, key.utf8.starts(with: "$$".utf8) {
                 key.removeFirst()
+                inOrder = false
             }
-            pendingEntries.append(SessionDictionary.Entry(key: key, value: value))
+            if inOrder {
+                if let raw, pendingEntries.count == base || compareBytes(previousKey, raw) < 0 {
+                    previousKey = raw
+                } else {
+                    inOrder = false
+                }
+            }
+            pendingEntries.push(SessionDictionary.Entry(key: key, value: try parseValue(depth: depth + 1)))
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): position += 1
             case UInt8(ascii: "}"):
                 position += 1
-                var entries = SessionDictionary.Builder(capacity: pendingEntries.count - base)
-                for index in base..<pendingEntries.count {
-                    entries.append(pendingEntries[index].key, pendingEntries[index].value)
-                }
-                pendingEntries.removeSubrange(base...)
-                guard let dictionary = entries.dictionary() else { throw fail("duplicate key", at: start) }
+                let entries = pendingEntries.pop(from: base)
+                if inOrder { return .dictionary(SessionDictionary(sortedUniqueEntries: entries)) }
+                var builder = SessionDictionary.Builder(capacity: entries.count)
+                for entry in entries { builder.append(entry.key, entry.value) }
+                guard let dictionary = builder.dictionary() else { throw fail("duplicate key", at: start) }
                 return .dictionary(dictionary)
             case nil: throw fail("unterminated object")
             default: throw fail("expected ',' or '}'")
             }
         }
+    }
+
+    /// Reads a key: one without escapes from the key cache, with the range of its bytes in the
+    /// input; one with escapes as any string, with no range.
+    private mutating func parseKey() throws -> (key: String, raw: Range<Int>?) {
+        let start = position + 1
+        let end = Self.firstSpecial(in: input, from: start)
+        guard end < input.count, input[end] == UInt8(ascii: "\"") else {
+            return (try parseString(), nil)
+        }
+        position = end + 1
+        guard let key = keys.string(at: start, count: end - start, in: input) else {
+            throw fail("invalid UTF-8 in a string", at: start)
+        }
+        return (key, start..<end)
+    }
+
+    /// Orders two ranges of the input by their bytes, as ``UTF8Text/compare(_:_:)`` orders strings.
+    private func compareBytes(_ a: Range<Int>, _ b: Range<Int>) -> Int {
+        guard let base = input.baseAddress else { return a.count - b.count }
+        return UTF8Text.compare(base + a.lowerBound, a.count, base + b.lowerBound, b.count)
+    }
+
+    /// The index of the first `"`, `\\` or control character at or after `start` (the input's count
+    /// when there is none): eight bytes per step while eight remain.
+    private static func firstSpecial(in input: UnsafeRawBufferPointer, from start: Int) -> Int {
+        var index = start
+        let count = input.count
+        guard let base = input.baseAddress else { return count }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while index + 8 <= count {
+            let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            // Exact as a test of the whole word; the loop below finds which byte.
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            let below = (word &- ones &* 0x20) & ~word
+            let isQuote = (quote &- ones) & ~quote
+            let isBackslash = (backslash &- ones) & ~backslash
+            if (below | isQuote | isBackslash) & highs != 0 { break }
+            index += 8
+        }
+        while index < count {
+            let byte = input[index]
+            if byte == 0x22 || byte == 0x5C || byte < 0x20 { break }
+            index += 1
+        }
+        return index
     }
 
     /// Reads `{"$bytes": …}`, `{"$date": …}` or `{"$int": …}` when the object holds exactly that one
@@ -573,35 +678,55 @@ struct JSONParser {
         let hasExponent: Bool
         let end: Int
 
-        func value() throws -> SessionValue {
-            if fractionDigits == nil && !hasExponent {
-                var magnitude: UInt64 = 0
-                for index in integerDigits {
-                    let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
-                    let (sum, o2) = times10.addingReportingOverflow(UInt64(text[index] - 0x30))
-                    guard !o1, !o2 else { throw outOfRange() }
-                    magnitude = sum
-                }
-                if negative {
-                    guard magnitude <= UInt64(Int64.max) + 1 else { throw outOfRange() }
-                    return .int(magnitude == UInt64(Int64.max) + 1 ? .min : -Int64(magnitude))
-                }
-                guard magnitude <= UInt64(Int64.max) else { throw outOfRange() }
-                return .int(Int64(magnitude))
-            }
-            return .double(try double())
-        }
-
-        private func outOfRange() -> Failure {
-            Failure(position: start, reason: "integer outside the range of Int64")
-        }
-
         func double() throws -> Double {
+            if let exact = exactDouble() { return exact }
             let literal = String(decoding: UnsafeRawBufferPointer(rebasing: text[start..<end]), as: UTF8.self)
             guard let double = Double(literal), double.isFinite else {
                 throw Failure(position: start, reason: "number outside the range of Double")
             }
             return double
+        }
+
+        /// The literal's value when it can be computed with one correctly rounded operation: at most
+        /// 15 significant digits (so the digits are exactly a double) scaled by a power of ten
+        /// up to 10^22 (exactly a double too). Dividing or multiplying two exact doubles rounds
+        /// once, so the result is the double nearest the literal, as a full conversion gives.
+        /// `nil` for every other literal, which goes through the full conversion.
+        func exactDouble() -> Double? {
+            var significand: UInt64 = 0
+            var digits = 0
+            for index in integerDigits {
+                significand = significand &* 10 &+ UInt64(text[index] &- 0x30)
+                if significand != 0 { digits += 1 }
+            }
+            var scale = 0
+            if let fractionDigits {
+                for index in fractionDigits {
+                    significand = significand &* 10 &+ UInt64(text[index] &- 0x30)
+                    if significand != 0 { digits += 1 }
+                    scale -= 1
+                }
+            }
+            guard digits <= 15 else { return nil }
+            if hasExponent {
+                var index = (fractionDigits?.upperBound ?? integerDigits.upperBound) + 1
+                var exponentNegative = false
+                if text[index] == UInt8(ascii: "+") || text[index] == UInt8(ascii: "-") {
+                    exponentNegative = text[index] == UInt8(ascii: "-")
+                    index += 1
+                }
+                var exponent = 0
+                while index < end {
+                    exponent = exponent * 10 + Int(text[index] &- 0x30)
+                    guard exponent <= 400 else { return nil }
+                    index += 1
+                }
+                scale += exponentNegative ? -exponent : exponent
+            }
+            guard scale >= -22, scale <= 22 else { return nil }
+            let power = exactPowersOfTen[Int(scale.magnitude)]
+            let magnitude = scale < 0 ? Double(significand) / power : Double(significand) * power
+            return negative ? -magnitude : magnitude
         }
 
         /// Seconds with up to six decimals read exactly as microseconds; more decimals round to the
@@ -651,6 +776,38 @@ struct JSONParser {
         }
     }
 
+    /// Reads a number as a value: an integer is read as its digits are scanned; a literal with a
+    /// fraction or an exponent is scanned again as a ``Number`` and read as a double.
+    private mutating func parseNumberValue() throws -> SessionValue {
+        let start = position
+        let negative = input[position] == UInt8(ascii: "-")
+        if negative { position += 1 }
+        guard let first = current, (0x30...0x39).contains(first) else { throw fail("expected a digit") }
+        position += 1
+        var magnitude = UInt64(first &- 0x30)
+        var overflow = false
+        if first != UInt8(ascii: "0") {
+            while let byte = current, (0x30...0x39).contains(byte) {
+                let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = times10.addingReportingOverflow(UInt64(byte &- 0x30))
+                magnitude = sum
+                overflow = overflow || o1 || o2
+                position += 1
+            }
+        }
+        if let byte = current, byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+            position = start
+            return .double(try parseNumber().double())
+        }
+        let outOfRange = Failure(position: start, reason: "integer outside the range of Int64")
+        if negative {
+            guard !overflow, magnitude <= UInt64(Int64.max) + 1 else { throw outOfRange }
+            return .int(magnitude == UInt64(Int64.max) + 1 ? .min : -Int64(magnitude))
+        }
+        guard !overflow, magnitude <= UInt64(Int64.max) else { throw outOfRange }
+        return .int(Int64(magnitude))
+    }
+
     /// Scans a number per RFC 8259: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
     private mutating func parseNumber() throws -> Number {
         let start = position
@@ -697,21 +854,17 @@ struct JSONParser {
         position += 1
         let start = position
         // Fast path: no escapes.
-        while position < input.count {
-            let byte = input[position]
-            if byte == UInt8(ascii: "\"") {
-                let raw = UnsafeRawBufferPointer(rebasing: input[start..<position])
-                position += 1
-                guard let string = UTF8Text.string(raw) else {
-                    throw fail("invalid UTF-8 in a string", at: start)
-                }
-                return string
-            }
-            if byte == UInt8(ascii: "\\") { break }
-            if byte < 0x20 { throw fail("unescaped control character in a string") }
-            position += 1
-        }
+        position = Self.firstSpecial(in: input, from: start)
         guard position < input.count else { throw fail("unterminated string", at: open) }
+        if input[position] == UInt8(ascii: "\"") {
+            let raw = UnsafeRawBufferPointer(rebasing: input[start..<position])
+            position += 1
+            guard let string = UTF8Text.string(raw) else {
+                throw fail("invalid UTF-8 in a string", at: start)
+            }
+            return string
+        }
+        if input[position] < 0x20 { throw fail("unescaped control character in a string") }
         var bytes = [UInt8](UnsafeRawBufferPointer(rebasing: input[start..<position]))
         while position < input.count {
             let byte = input[position]

@@ -147,6 +147,106 @@ struct JSONSerializerTests {
         }
     }
 
+    /// Number literals read as the standard library's full conversion reads them, bit for bit:
+    /// those the reader computes in one rounded step (few digits, small exponents) and those it
+    /// hands to the full conversion.
+    @Test func doublesReadAsTheFullConversionReadsThem() throws {
+        var generator = SeededGenerator.fromEnvironment()
+        print("JSON number seed: \(generator.seed)")
+        func digits(_ count: Int) -> String {
+            String((0..<count).map { _ in Character(String(Int.random(in: 0...9, using: &generator))) })
+        }
+        for index in 0..<20_000 {
+            var literal = Bool.random(using: &generator) ? "-" : ""
+            let integer = digits(Int.random(in: 1...18, using: &generator))
+            literal += integer.count > 1 && integer.first == "0" ? "1" + integer.dropFirst() : integer
+            if Int.random(in: 0..<4, using: &generator) > 0 {
+                literal += "." + digits(Int.random(in: 1...12, using: &generator))
+            }
+            if Int.random(in: 0..<3, using: &generator) == 0 {
+                literal +=
+                    ["e", "E"].randomElement(using: &generator)! + ["", "+", "-"].randomElement(using: &generator)!
+                literal += String(Int.random(in: 0...40, using: &generator))
+            }
+            guard literal.contains(where: { ".eE".contains($0) }) else { continue }
+            let expected = try #require(Double(literal))
+            let value = try read(literal)
+            guard case .double(let read) = value else {
+                Issue.record("\(literal) read as \(value), seed \(generator.seed), literal \(index)")
+                continue
+            }
+            #expect(read.bitPattern == expected.bitPattern, "\(literal), seed \(generator.seed), literal \(index)")
+        }
+        for (literal, expected) in [
+            ("-0.0", -0.0), ("0.1", 0.1), ("91.57", 91.57), ("1e22", 1e22), ("1e23", 1e23),
+            ("123456789012345.6", 123456789012345.6),
+            ("9007199254740993.0", 9007199254740993.0), ("1e-22", 1e-22), ("4.9e-324", 5e-324),
+            ("0.000000000000000000001", 1e-21),
+        ] {
+            guard case .double(let read) = try read(literal) else {
+                Issue.record("\(literal) did not read as a double")
+                continue
+            }
+            #expect(read.bitPattern == expected.bitPattern, "\(literal)")
+        }
+    }
+
+    @Test func integersReadToTheEdgesOfInt64() throws {
+        #expect(try read("9223372036854775807") == .int(.max))
+        #expect(try read("-9223372036854775808") == .int(.min))
+        #expect(try read("-0") == .int(0))
+        #expect(try read("[0,-1,10]") == [0, -1, 10])
+        for text in ["18446744073709551616", "-18446744073709551616", "99999999999999999999999"] {
+            let error = #expect(throws: SessionError.self) { try read(text) }
+            #expect(error?.code == .malformed, "\(text)")
+        }
+    }
+
+    /// Every character that must be escaped, at every position of strings up to 20 bytes (both
+    /// sides of the eight-byte steps the writer and reader scan in), as a value and as a key.
+    @Test func escapesAtEveryPositionRoundTrip() throws {
+        let specials: [Character] = ["\"", "\\", "\u{0}", "\u{1F}", "\n", "é"]
+        for length in 0...20 {
+            for position in 0..<max(length, 1) {
+                for special in specials {
+                    var characters = Array(repeating: Character("a"), count: length)
+                    if length > 0 { characters[position] = special }
+                    let string = String(characters)
+                    let expected = string.unicodeScalars.map { scalar -> String in
+                        switch scalar {
+                        case "\"": return "\\\""
+                        case "\\": return "\\\\"
+                        case "\n": return "\\n"
+                        case "\u{0}": return "\\u0000"
+                        case "\u{1F}": return "\\u001f"
+                        default: return String(scalar)
+                        }
+                    }.joined()
+                    #expect(try text(.string(string)) == "\"\(expected)\"", "\(length), \(position)")
+                    #expect(try read(text(.string(string))) == .string(string))
+                    let keyed: SessionValue = [string: 1, "$" + string: 2]
+                    #expect(try read(text(keyed)) == keyed, "\(length), \(position)")
+                }
+            }
+        }
+    }
+
+    /// Keys out of order, escaped, or with a doubled `$` still make the same sorted dictionary,
+    /// and a key repeated in another spelling is still a duplicate.
+    @Test func keysInAnyOrderOrSpellingMakeTheSameDictionary() throws {
+        let expected: SessionValue = ["$a": 3, "a": 1, "b": 2, "é": 4]
+        for text in [
+            #"{"a":1,"b":2,"$$a":3,"é":4}"#, #"{"b":2,"a":1,"é":4,"$$a":3}"#, #"{"\u0061":1,"b":2,"$$a":3,"\u00e9":4}"#,
+            #"{"$$a":3,"a":1,"b":2,"é":4}"#, #"{"é":4,"$$a":3,"b":2,"\u0061":1}"#,
+        ] {
+            #expect(try read(text) == expected, "\(text)")
+        }
+        for text in [#"{"a":1,"\u0061":2}"#, #"{"b":1,"a":2,"b":3}"#, #"{"$$a":1,"$a":2}"#, #"{"a":1,"a":1}"#] {
+            let error = #expect(throws: SessionError.self) { try read(text) }
+            #expect(error?.code == .malformed, "\(text)")
+        }
+    }
+
     @Test func readsTheReferenceSessions() throws {
         for name in ["session_1k", "session_8k"] {
             let text = try #require(referenceSession(name))
