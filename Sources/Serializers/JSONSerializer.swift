@@ -155,10 +155,15 @@ private struct PendingStack<Element>: ~Copyable {
         let moved = count - start
         guard moved > 0, let base else { return [] }
         count = start
-        return [Element](unsafeUninitializedCapacity: moved) { buffer, initialized in
-            buffer.baseAddress!.moveInitialize(from: base + start, count: moved)
-            initialized = moved
+        // Reserved and appended one by one: each element is moved, not copied, and this array
+        // type's allocation is specialized here (`Array(unsafeUninitializedCapacity:)` goes through
+        // the standard library's unspecialized path, which looks up the type's metadata each time).
+        var array: [Element] = []
+        array.reserveCapacity(moved)
+        for index in start..<(start + moved) {
+            array.append((base + index).move())
         }
+        return array
     }
 }
 
