@@ -10,6 +10,14 @@ import Testing
         String(standard.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 }.filter { $0 != "=" })
     }
 
+    /// The bytes `withDecoded` hands its body, or `nil` when it refused the text; checked to agree
+    /// with `decode` everywhere `decode` is checked.
+    static func decodedInPlace(_ text: some Collection<UInt8>, url: Bool) -> [UInt8]? {
+        let inPlace = Base64.withDecoded(text, url: url) { Array($0) }
+        #expect(inPlace == Base64.decode(text, url: url), "withDecoded and decode disagree on \(Array(text))")
+        return inPlace
+    }
+
     @Test func agreesWithFoundationOnSeededRandomBytes() throws {
         var generator = SeededGenerator.fromEnvironment()
         print("Base64 seed: \(generator.seed)")
@@ -26,6 +34,9 @@ import Testing
             #expect(Base64.decode(url.utf8, url: true) == bytes, "length \(length) (seed \(generator.seed))")
             // A non-contiguous collection takes the same path through a copy.
             #expect(Base64.decode(AnyCollection(url.utf8), url: true) == bytes)
+            #expect(Self.decodedInPlace(url.utf8, url: true) == bytes)
+            #expect(Self.decodedInPlace(standard.utf8, url: false) == bytes)
+            #expect(Self.decodedInPlace(AnyCollection(url.utf8), url: true) == bytes)
         }
     }
 
@@ -36,24 +47,25 @@ import Testing
                 var text = url
                 text[position] = bad
                 #expect(Base64.decode(text, url: true) == nil, "byte \(bad) at \(position)")
+                #expect(Self.decodedInPlace(text, url: true) == nil, "byte \(bad) at \(position)")
             }
         }
     }
 
     @Test func refusesNonCanonicalEndingsAndPadding() {
         // One leftover character can never encode a byte.
-        #expect(Base64.decode(Array("QUJDR".utf8), url: true) == nil)
+        #expect(Self.decodedInPlace(Array("QUJDR".utf8), url: true) == nil)
         // Non-zero bits left over in the last character.
-        #expect(Base64.decode(Array("QR".utf8), url: true) == nil)
-        #expect(Base64.decode(Array("QUJ".utf8), url: true) == nil)
-        #expect(Base64.decode(Array("QUI".utf8), url: true) == [0x41, 0x42])
-        #expect(Base64.decode(Array("QUE=".utf8), url: false) == [0x41, 0x41])
-        #expect(Base64.decode(Array("QUF=".utf8), url: false) == nil)
+        #expect(Self.decodedInPlace(Array("QR".utf8), url: true) == nil)
+        #expect(Self.decodedInPlace(Array("QUJ".utf8), url: true) == nil)
+        #expect(Self.decodedInPlace(Array("QUI".utf8), url: true) == [0x41, 0x42])
+        #expect(Self.decodedInPlace(Array("QUE=".utf8), url: false) == [0x41, 0x41])
+        #expect(Self.decodedInPlace(Array("QUF=".utf8), url: false) == nil)
         // Padding where the url form has none, and the standard form without it.
-        #expect(Base64.decode(Array("QUE=".utf8), url: true) == nil)
-        #expect(Base64.decode(Array("QUE".utf8), url: false) == nil)
-        #expect(Base64.decode(Array("Q===".utf8), url: false) == nil)
-        #expect(Base64.decode(Array("====".utf8), url: false) == nil)
-        #expect(Base64.decode(Array("".utf8), url: false) == [])
+        #expect(Self.decodedInPlace(Array("QUE=".utf8), url: true) == nil)
+        #expect(Self.decodedInPlace(Array("QUE".utf8), url: false) == nil)
+        #expect(Self.decodedInPlace(Array("Q===".utf8), url: false) == nil)
+        #expect(Self.decodedInPlace(Array("====".utf8), url: false) == nil)
+        #expect(Self.decodedInPlace(Array("".utf8), url: false) == [])
     }
 }

@@ -180,11 +180,17 @@ public struct CookieCodec: Sendable {
         }
         switch protection {
         case .encrypted(let encryption):
-            bytes = encryption.seal(bytes, context: configuration.name, expires: expires)
+            // Sealed into a temporary buffer and encoded from there: the envelope is never kept.
+            return bytes.withUnsafeBytes { plaintext in
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Encryption.overhead + plaintext.count) {
+                    let envelope = UnsafeMutableRawBufferPointer($0)
+                    encryption.seal(plaintext, context: configuration.name, expires: expires, into: envelope)
+                    return Base64.urlEncodedString(UnsafeRawBufferPointer(envelope))
+                }
+            }
         case .signed(let signing):
-            bytes = signing.sign(bytes, context: configuration.name, expires: expires)
+            return Base64.urlEncodedString(signing.sign(bytes, context: configuration.name, expires: expires))
         }
-        return Base64.urlEncodedString(bytes)
     }
 
     /// What a cookie held.
@@ -232,19 +238,19 @@ public struct CookieCodec: Sendable {
     ///
     /// - Throws: as ``open(_:now:)``, except for the serializer's errors.
     public func openPayload(_ text: some StringProtocol, now: UnixTime) throws -> OpenedPayload {
-        guard let bytes = Base64.decode(text.utf8, url: true) else {
-            throw SessionError(.malformed, "the cookie is not base64url text", layer: "CookieCodec")
+        // Decoded into a temporary buffer and opened from there: the envelope is never kept.
+        let opened = try Base64.withDecoded(text.utf8, url: true) { bytes in
+            switch protection {
+            case .encrypted(let encryption):
+                let opened = try encryption.open(bytes, context: configuration.name, now: now)
+                return (opened.plaintext, opened.expires, opened.needsReseal)
+            case .signed(let signing):
+                let verified = try signing.verify(Array(bytes), context: configuration.name, now: now)
+                return (verified.payload, verified.expires, verified.needsReseal)
+            }
         }
-        let plaintext: [UInt8]
-        let expires: UnixTime?
-        let needsReseal: Bool
-        switch protection {
-        case .encrypted(let encryption):
-            let opened = try encryption.open(bytes, context: configuration.name, now: now)
-            (plaintext, expires, needsReseal) = (opened.plaintext, opened.expires, opened.needsReseal)
-        case .signed(let signing):
-            let verified = try signing.verify(bytes, context: configuration.name, now: now)
-            (plaintext, expires, needsReseal) = (verified.payload, verified.expires, verified.needsReseal)
+        guard let (plaintext, expires, needsReseal) = opened else {
+            throw SessionError(.malformed, "the cookie is not base64url text", layer: "CookieCodec")
         }
         return OpenedPayload(
             payload: try decompressor.decompress(plaintext), expires: expires, needsReseal: needsReseal)

@@ -101,29 +101,40 @@ public struct Encryption: SessionLayer {
 
     /// Seals `plaintext` under the primary key into a version-1 envelope bound to `context`.
     public func seal(_ plaintext: [UInt8], context: String, expires: UnixTime?) -> [UInt8] {
-        let key = keys.primary
-        let length = Self.overhead + plaintext.count
-        return [UInt8](uninitializedCount: length) { buffer, initialized in
-            let raw = UnsafeMutableRawBufferPointer(buffer)
-            raw[0] = Self.version
-            raw.storeBytes(of: key.id.bigEndian, toByteOffset: 1, as: UInt32.self)
-            raw.storeBytes(of: (expires?.seconds ?? 0).bigEndian, toByteOffset: 5, as: Int64.self)
-            Sodium.fillRandom(UnsafeMutableRawBufferPointer(rebasing: raw[13..<37]))
-            let header = UnsafeRawBufferPointer(rebasing: raw[0..<Self.headerLength])
-            Self.withAssociatedData(header: header, context: context) { associatedData in
-                plaintext.withUnsafeBytes { plaintext in
-                    key.key.withUnsafeBytes { keyBytes in
-                        Sodium.aeadSeal(
-                            plaintext,
-                            additionalData: associatedData,
-                            nonce: UnsafeRawBufferPointer(rebasing: raw[13..<37]),
-                            key: keyBytes,
-                            into: UnsafeMutableRawBufferPointer(rebasing: raw[Self.headerLength...])
-                        )
-                    }
-                }
+        [UInt8](uninitializedCount: Self.overhead + plaintext.count) { buffer, initialized in
+            plaintext.withUnsafeBytes {
+                seal($0, context: context, expires: expires, into: UnsafeMutableRawBufferPointer(buffer))
             }
-            initialized = length
+            initialized = buffer.count
+        }
+    }
+
+    /// Seals `plaintext` as ``seal(_:context:expires:)`` does, into `envelope`, which holds exactly
+    /// ``overhead`` more bytes than the plaintext: for callers that encode the envelope further
+    /// and need no array of it.
+    package func seal(
+        _ plaintext: UnsafeRawBufferPointer,
+        context: String,
+        expires: UnixTime?,
+        into envelope: UnsafeMutableRawBufferPointer
+    ) {
+        precondition(envelope.count == Self.overhead + plaintext.count)
+        let key = keys.primary
+        envelope[0] = Self.version
+        envelope.storeBytes(of: key.id.bigEndian, toByteOffset: 1, as: UInt32.self)
+        envelope.storeBytes(of: (expires?.seconds ?? 0).bigEndian, toByteOffset: 5, as: Int64.self)
+        Sodium.fillRandom(UnsafeMutableRawBufferPointer(rebasing: envelope[13..<37]))
+        let header = UnsafeRawBufferPointer(rebasing: envelope[0..<Self.headerLength])
+        Self.withAssociatedData(header: header, context: context) { associatedData in
+            key.key.withUnsafeBytes { keyBytes in
+                Sodium.aeadSeal(
+                    plaintext,
+                    additionalData: associatedData,
+                    nonce: UnsafeRawBufferPointer(rebasing: envelope[13..<37]),
+                    key: keyBytes,
+                    into: UnsafeMutableRawBufferPointer(rebasing: envelope[Self.headerLength...])
+                )
+            }
         }
     }
 
@@ -147,6 +158,12 @@ public struct Encryption: SessionLayer {
     ///   key with the same id, or bound to another context, ``SessionError/Code/expired`` when its
     ///   expiry has passed. The expiry is checked only after the envelope authenticates.
     public func open(_ envelope: [UInt8], context: String, now: UnixTime) throws -> Opened {
+        try envelope.withUnsafeBytes { try open($0, context: context, now: now) }
+    }
+
+    /// Opens an envelope in memory as ``open(_:context:now:)`` does: for callers that decoded it
+    /// into a buffer of their own.
+    package func open(_ envelope: UnsafeRawBufferPointer, context: String, now: UnixTime) throws -> Opened {
         let header = try Self.fields(of: envelope)
         guard let key = keys.key(id: header.keyID) else {
             throw SessionError(
@@ -155,32 +172,30 @@ public struct Encryption: SessionLayer {
                 layer: "Encryption"
             )
         }
-        let plaintext = try envelope.withUnsafeBytes { raw in
-            try [UInt8](uninitializedCount: raw.count - Self.overhead) { output, initialized in
-                let opened = Self.withAssociatedData(
-                    header: UnsafeRawBufferPointer(rebasing: raw[0..<Self.headerLength]),
-                    context: context
-                ) { associatedData in
-                    key.withUnsafeBytes { keyBytes in
-                        Sodium.aeadOpen(
-                            UnsafeRawBufferPointer(rebasing: raw[Self.headerLength...]),
-                            additionalData: associatedData,
-                            nonce: UnsafeRawBufferPointer(rebasing: raw[13..<37]),
-                            key: keyBytes,
-                            into: UnsafeMutableRawBufferPointer(output)
-                        )
-                    }
-                }
-                guard opened else {
-                    initialized = 0
-                    throw SessionError(
-                        .authenticationFailed,
-                        "the envelope does not authenticate (tampered, another key, or another context)",
-                        layer: "Encryption"
+        let plaintext = try [UInt8](uninitializedCount: envelope.count - Self.overhead) { output, initialized in
+            let opened = Self.withAssociatedData(
+                header: UnsafeRawBufferPointer(rebasing: envelope[0..<Self.headerLength]),
+                context: context
+            ) { associatedData in
+                key.withUnsafeBytes { keyBytes in
+                    Sodium.aeadOpen(
+                        UnsafeRawBufferPointer(rebasing: envelope[Self.headerLength...]),
+                        additionalData: associatedData,
+                        nonce: UnsafeRawBufferPointer(rebasing: envelope[13..<37]),
+                        key: keyBytes,
+                        into: UnsafeMutableRawBufferPointer(output)
                     )
                 }
-                initialized = raw.count - Self.overhead
             }
+            guard opened else {
+                initialized = 0
+                throw SessionError(
+                    .authenticationFailed,
+                    "the envelope does not authenticate (tampered, another key, or another context)",
+                    layer: "Encryption"
+                )
+            }
+            initialized = envelope.count - Self.overhead
         }
         if header.expires.hasExpired(at: now) {
             throw SessionError(.expired, "the envelope expired at \(header.expires!)", layer: "Encryption")
@@ -210,13 +225,13 @@ public struct Encryption: SessionLayer {
     /// - Throws: ``SessionError/Code/malformed`` when the bytes are shorter than an envelope or do
     ///   not start with version `0x01`.
     public static func header(of envelope: [UInt8]) throws -> Header {
-        let fields = try fields(of: envelope)
+        let fields = try envelope.withUnsafeBytes { try Self.fields(of: $0) }
         return Header(version: version, keyID: fields.keyID, expires: fields.expires, nonce: Array(envelope[13..<37]))
     }
 
     /// The key id and expiry of an envelope whose length and version are right: what opening it
     /// needs of the header (the nonce is read in place).
-    private static func fields(of envelope: [UInt8]) throws -> (keyID: UInt32, expires: UnixTime?) {
+    private static func fields(of envelope: UnsafeRawBufferPointer) throws -> (keyID: UInt32, expires: UnixTime?) {
         guard envelope.count >= overhead else {
             throw SessionError(
                 .malformed,
@@ -231,13 +246,11 @@ public struct Encryption: SessionLayer {
                 layer: "Encryption"
             )
         }
-        return envelope.withUnsafeBytes { raw in
-            let seconds = Int64(bigEndian: raw.loadUnaligned(fromByteOffset: 5, as: Int64.self))
-            return (
-                UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 1, as: UInt32.self)),
-                seconds == 0 ? nil : UnixTime(seconds: seconds)
-            )
-        }
+        let seconds = Int64(bigEndian: envelope.loadUnaligned(fromByteOffset: 5, as: Int64.self))
+        return (
+            UInt32(bigEndian: envelope.loadUnaligned(fromByteOffset: 1, as: UInt32.self)),
+            seconds == 0 ? nil : UnixTime(seconds: seconds)
+        )
     }
 
     /// Calls `body` with the associated data: the 37-byte header followed by the context's UTF-8.

@@ -129,9 +129,28 @@ package enum Base64 {
         return Array(text).withUnsafeBufferPointer { decode($0, url: url) }
     }
 
-    /// Decodes four characters to three bytes per step; a character outside the alphabet maps to
-    /// 0xFF, and one OR over the four table values finds it.
-    private static func decode(_ text: UnsafeBufferPointer<UInt8>, url: Bool) -> [UInt8]? {
+    /// Decodes `text` into a temporary buffer and calls `body` with the bytes, or returns `nil`
+    /// when it is not a canonical encoding: for callers that read the bytes once and keep no
+    /// array of them.
+    package static func withDecoded<Result>(
+        _ text: some Collection<UInt8>,
+        url: Bool,
+        _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) rethrows -> Result? {
+        func decoded(_ text: UnsafeBufferPointer<UInt8>) throws -> Result? {
+            guard let length = decodedLength(text, url: url) else { return nil }
+            return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { output in
+                guard decode(text, url: url, length: length, into: output) else { return nil }
+                return try body(UnsafeRawBufferPointer(output))
+            }
+        }
+        if let result = try text.withContiguousStorageIfAvailable(decoded) { return result }
+        return try Array(text).withUnsafeBufferPointer(decoded)
+    }
+
+    /// The number of bytes `text` decodes to, or `nil` when its length (or padding) cannot be an
+    /// encoding's.
+    private static func decodedLength(_ text: UnsafeBufferPointer<UInt8>, url: Bool) -> Int? {
         var count = text.count
         if !url {
             guard count % 4 == 0 else { return nil }
@@ -139,49 +158,66 @@ package enum Base64 {
             if count > 0, text[count - 1] == UInt8(ascii: "=") { count -= 1 }
         }
         if count % 4 == 1 { return nil }
-        let full = count / 4
-        let rest = count % 4
-        let length = full * 3 + (rest == 0 ? 0 : rest - 1)
-        let table = url ? urlTable : standardTable
+        return count / 4 * 3 + (count % 4 == 0 ? 0 : count % 4 - 1)
+    }
+
+    private static func decode(_ text: UnsafeBufferPointer<UInt8>, url: Bool) -> [UInt8]? {
+        guard let length = decodedLength(text, url: url) else { return nil }
         var valid = true
-        let output = table.withUnsafeBufferPointer { table in
-            [UInt8](uninitializedCount: length) { output, initialized in
-                initialized = length
-                guard let source = text.baseAddress, let table = table.baseAddress else { return }
-                var read = 0
-                var written = 0
-                var invalid: UInt8 = 0
-                for _ in 0..<full {
-                    let a = table[Int(source[read])]
-                    let b = table[Int(source[read + 1])]
-                    let c = table[Int(source[read + 2])]
-                    let d = table[Int(source[read + 3])]
-                    invalid |= (a | b | c | d) & 0x80
-                    let word = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
-                    output[written] = UInt8(truncatingIfNeeded: word >> 16)
-                    output[written + 1] = UInt8(truncatingIfNeeded: word >> 8)
-                    output[written + 2] = UInt8(truncatingIfNeeded: word)
-                    read += 4
-                    written += 3
-                }
-                if rest >= 2 {
-                    let a = table[Int(source[read])]
-                    let b = table[Int(source[read + 1])]
-                    let c = rest == 3 ? table[Int(source[read + 2])] : 0
-                    invalid |= (a | b | c) & 0x80
-                    let word = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6
-                    output[written] = UInt8(truncatingIfNeeded: word >> 16)
-                    // Leftover bits must be zero for the encoding to be canonical.
-                    if rest == 2 {
-                        if b & 0x0F != 0 { invalid = 0x80 }
-                    } else {
-                        output[written + 1] = UInt8(truncatingIfNeeded: word >> 8)
-                        if c & 0x03 != 0 { invalid = 0x80 }
-                    }
-                }
-                valid = invalid == 0
-            }
+        let output = [UInt8](uninitializedCount: length) { output, initialized in
+            initialized = length
+            valid = decode(text, url: url, length: length, into: output)
         }
         return valid ? output : nil
+    }
+
+    /// Decodes four characters to three bytes per step; a character outside the alphabet maps to
+    /// 0xFF, and one OR over the four table values finds it.
+    private static func decode(
+        _ text: UnsafeBufferPointer<UInt8>,
+        url: Bool,
+        length: Int,
+        into output: UnsafeMutableBufferPointer<UInt8>
+    ) -> Bool {
+        // Padding (already counted in `length`) is not decoded.
+        let count = length / 3 * 4 + (length % 3 == 0 ? 0 : length % 3 + 1)
+        let full = count / 4
+        let rest = count % 4
+        let table = url ? urlTable : standardTable
+        return table.withUnsafeBufferPointer { table in
+            guard let source = text.baseAddress, let table = table.baseAddress else { return true }
+            var read = 0
+            var written = 0
+            var invalid: UInt8 = 0
+            for _ in 0..<full {
+                let a = table[Int(source[read])]
+                let b = table[Int(source[read + 1])]
+                let c = table[Int(source[read + 2])]
+                let d = table[Int(source[read + 3])]
+                invalid |= (a | b | c | d) & 0x80
+                let word = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                output[written] = UInt8(truncatingIfNeeded: word >> 16)
+                output[written + 1] = UInt8(truncatingIfNeeded: word >> 8)
+                output[written + 2] = UInt8(truncatingIfNeeded: word)
+                read += 4
+                written += 3
+            }
+            if rest >= 2 {
+                let a = table[Int(source[read])]
+                let b = table[Int(source[read + 1])]
+                let c = rest == 3 ? table[Int(source[read + 2])] : 0
+                invalid |= (a | b | c) & 0x80
+                let word = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6
+                output[written] = UInt8(truncatingIfNeeded: word >> 16)
+                // Leftover bits must be zero for the encoding to be canonical.
+                if rest == 2 {
+                    if b & 0x0F != 0 { invalid = 0x80 }
+                } else {
+                    output[written + 1] = UInt8(truncatingIfNeeded: word >> 8)
+                    if c & 0x03 != 0 { invalid = 0x80 }
+                }
+            }
+            return invalid == 0
+        }
     }
 }
