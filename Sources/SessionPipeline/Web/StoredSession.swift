@@ -97,8 +97,9 @@ struct StoredSession: Sendable, Equatable {
             }
             return .pointer(id, created: UnixTime(seconds: created), handle: handle)
         }
-        var session = StoredSession(created: UnixTime(seconds: created))
-        session.handle = handle
+        // With the handle it was stored with: `init(created:)` would draw a new random one first
+        // (a system call per session read) only for it to be replaced.
+        var session = StoredSession(created: UnixTime(seconds: created), handle: handle)
         switch entries["data"] {
         case .dictionary(let data)?: session.data = SessionData(data)
         case nil: break
