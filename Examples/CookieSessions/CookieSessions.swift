@@ -25,7 +25,7 @@
 
     @main
     struct CookieSessions {
-        static func main() async throws {
+        static func main() async {
             let options: DemoOptions
             do {
                 options = try DemoOptions.parse(Array(CommandLine.arguments.dropFirst()))
@@ -34,6 +34,17 @@
                 printError(DemoOptions.usage)
                 exit(2)
             }
+            // A configuration the server cannot run with (keys that do not parse, a port in use, a
+            // store directory it cannot write) ends it with the reason and status 1, not a crash.
+            do {
+                try await run(options)
+            } catch {
+                printError("CookieSessions: \(error)")
+                exit(1)
+            }
+        }
+
+        static func run(_ options: DemoOptions) async throws {
             var logger = Logger(label: "CookieSessions")
             logger.logLevel = options.logLevel
             let demo = try Demo(options: options, logger: logger)

@@ -222,6 +222,35 @@
             #expect(try await jar.send("GET", "/whoami", port: server.port).json() == ["user": "alice"])
         }
 
+        /// Keys that do not parse, set or empty, end the server with the reason and status 1: no
+        /// crash report, no ephemeral key in their place, and not the key text in the message.
+        @Test(arguments: ["1:c2VjcmV0LWtleQ", "", "not-a-key-list"])
+        func keysThatDoNotParseEndTheServerWithAClearMessage(_ keys: String) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: ServerProcess.productsDirectory() + "/CookieSessions")
+            process.arguments = ["--port", "0", "--mode", "client"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["SESSION_KEYS"] = keys
+            process.environment = environment
+            let output = Pipe()
+            let errors = Pipe()
+            process.standardOutput = output
+            process.standardError = errors
+            try process.run()
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationReason == .exit)
+            #expect(process.terminationStatus == 1)
+            #expect(message.hasPrefix("CookieSessions: "), "\(message)")
+            #expect(message.contains("SESSION_KEYS"), "\(message)")
+            #expect(!message.contains("crashed") && !message.contains("Fatal error"), "\(message)")
+            #expect(!printed.contains("listening"), "\(printed)")
+            if !keys.isEmpty {
+                #expect(!message.contains(keys.split(separator: ":").last!), "the key text is in: \(message)")
+            }
+        }
+
         @Test func requestsOnOneSessionAcrossTwoProcessesLoseNothing() async throws {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cookie-sessions-\(UUID())")
                 .path
