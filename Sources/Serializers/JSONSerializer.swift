@@ -110,6 +110,36 @@ extension SessionSerializer where Self == JSONSerializer {
     public static var json: JSONSerializer { JSONSerializer() }
 }
 
+/// The index of the first byte at or after `start` that a JSON string cannot hold as it is — `"`,
+/// `\` or a control character — or the input's count when there is none: eight bytes per step
+/// while eight remain. The writer uses it to find what to escape, the reader to find where a
+/// string ends or its first escape.
+private func firstSpecialByte(in input: UnsafeRawBufferPointer, from start: Int) -> Int {
+    var index = start
+    let count = input.count
+    guard let base = input.baseAddress else { return count }
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    while index + 8 <= count {
+        let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+        // A byte below 0x20, or equal to 0x22 or 0x5C, anywhere in the word (exact as a test of
+        // the whole word; the loop below finds which byte).
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let below = (word &- ones &* 0x20) & ~word
+        let isQuote = (quote &- ones) & ~quote
+        let isBackslash = (backslash &- ones) & ~backslash
+        if (below | isQuote | isBackslash) & highs != 0 { break }
+        index += 8
+    }
+    while index < count {
+        let byte = input[index]
+        if byte == 0x22 || byte == 0x5C || byte < 0x20 { break }
+        index += 1
+    }
+    return index
+}
+
 /// 10^0 … 10^22: the powers of ten a double holds exactly.
 private let exactPowersOfTen: [Double] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
@@ -315,8 +345,10 @@ private struct JSONWriter: ~Copyable {
             return
         }
         let count = utf8.count
+        let raw = UnsafeRawBufferPointer(utf8)
+        var special = firstSpecialByte(in: raw, from: 0)
         // Most strings need no escape: one scan, then the quotes and the bytes in one append.
-        if Self.firstEscape(in: utf8) == count {
+        if special == count {
             output.append(count: count + 2 + dollar) { room in
                 room[0] = UInt8(ascii: "\"")
                 if dollar == 1 { room[1] = UInt8(ascii: "$") }
@@ -328,44 +360,14 @@ private struct JSONWriter: ~Copyable {
         output.append(UInt8(ascii: "\""))
         if dollar == 1 { output.append(UInt8(ascii: "$")) }
         var runStart = 0
-        for (index, byte) in utf8.enumerated() where Self.needsEscape(byte) {
-            output.append(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[runStart..<index])))
-            appendEscape(byte)
-            runStart = index + 1
+        while true {
+            output.append(UnsafeRawBufferPointer(rebasing: raw[runStart..<special]))
+            guard special < count else { break }
+            appendEscape(raw[special])
+            runStart = special + 1
+            special = firstSpecialByte(in: raw, from: runStart)
         }
-        output.append(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[runStart...])))
         output.append(UInt8(ascii: "\""))
-    }
-
-    @inline(__always)
-    private static func needsEscape(_ byte: UInt8) -> Bool {
-        byte < 0x20 || byte == 0x22 || byte == 0x5C
-    }
-
-    /// The index of the first byte that must be escaped (a control character, `"` or `\`), or
-    /// the count when there is none: eight bytes per step while eight remain.
-    private static func firstEscape(in utf8: UnsafeBufferPointer<UInt8>) -> Int {
-        let base = UnsafeRawPointer(utf8.baseAddress!)
-        let count = utf8.count
-        var index = 0
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        while index + 8 <= count {
-            let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            // A byte below 0x20, or equal to 0x22 or 0x5C, anywhere in the word (exact as a test
-            // of the whole word; the byte-by-byte loop below finds which).
-            let quote = word ^ (ones &* 0x22)
-            let backslash = word ^ (ones &* 0x5C)
-            let below = (word &- ones &* 0x20) & ~word
-            let isQuote = (quote &- ones) & ~quote
-            let isBackslash = (backslash &- ones) & ~backslash
-            if (below | isQuote | isBackslash) & highs != 0 { break }
-            index += 8
-        }
-        while index < count, !needsEscape(utf8[index]) {
-            index += 1
-        }
-        return index
     }
 
     private mutating func appendEscape(_ byte: UInt8) {
@@ -553,7 +555,7 @@ struct JSONParser: ~Copyable {
     /// input; one with escapes as any string, with no range.
     private mutating func parseKey() throws -> (key: String, raw: Range<Int>?) {
         let start = position + 1
-        let end = Self.firstSpecial(in: input, from: start)
+        let end = firstSpecialByte(in: input, from: start)
         guard end < input.count, input[end] == UInt8(ascii: "\"") else {
             return (try parseString(), nil)
         }
@@ -568,33 +570,6 @@ struct JSONParser: ~Copyable {
     private func compareBytes(_ a: Range<Int>, _ b: Range<Int>) -> Int {
         guard let base = input.baseAddress else { return a.count - b.count }
         return UTF8Text.compare(base + a.lowerBound, a.count, base + b.lowerBound, b.count)
-    }
-
-    /// The index of the first `"`, `\\` or control character at or after `start` (the input's count
-    /// when there is none): eight bytes per step while eight remain.
-    private static func firstSpecial(in input: UnsafeRawBufferPointer, from start: Int) -> Int {
-        var index = start
-        let count = input.count
-        guard let base = input.baseAddress else { return count }
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        while index + 8 <= count {
-            let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            // Exact as a test of the whole word; the loop below finds which byte.
-            let quote = word ^ (ones &* 0x22)
-            let backslash = word ^ (ones &* 0x5C)
-            let below = (word &- ones &* 0x20) & ~word
-            let isQuote = (quote &- ones) & ~quote
-            let isBackslash = (backslash &- ones) & ~backslash
-            if (below | isQuote | isBackslash) & highs != 0 { break }
-            index += 8
-        }
-        while index < count {
-            let byte = input[index]
-            if byte == 0x22 || byte == 0x5C || byte < 0x20 { break }
-            index += 1
-        }
-        return index
     }
 
     /// Reads `{"$bytes": …}`, `{"$date": …}` or `{"$int": …}` when the object holds exactly that one
@@ -859,7 +834,7 @@ struct JSONParser: ~Copyable {
         position += 1
         let start = position
         // Fast path: no escapes.
-        position = Self.firstSpecial(in: input, from: start)
+        position = firstSpecialByte(in: input, from: start)
         guard position < input.count else { throw fail("unterminated string", at: open) }
         if input[position] == UInt8(ascii: "\"") {
             let raw = UnsafeRawBufferPointer(rebasing: input[start..<position])
