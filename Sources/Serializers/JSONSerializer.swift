@@ -233,8 +233,8 @@ private struct JSONWriter: ~Copyable {
             guard double.isFinite else {
                 throw SessionError(.invalidValue, "JSON cannot hold the non-finite number \(double)", layer: "JSON")
             }
-            // The shortest text that reads back exactly; at most 24 bytes, so a small string: no
-            // allocation.
+            // The shortest text that reads back exactly (a string of up to 15 bytes, such as
+            // `91.57`, is held inline: no allocation).
             var text = double.description
             text.withUTF8 { output.append(UnsafeRawBufferPointer($0)) }
         case .string(let string):

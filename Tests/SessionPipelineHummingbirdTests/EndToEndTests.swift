@@ -237,8 +237,13 @@
             process.standardOutput = output
             process.standardError = errors
             try process.run()
+            // A server that took the keys would listen until stopped: stopped after 30 s, it fails
+            // the checks below (a signal, not status 1) instead of hanging the test.
+            let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 30, execute: watchdog)
             let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
+            watchdog.cancel()
             let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             #expect(process.terminationReason == .exit)
             #expect(process.terminationStatus == 1)
