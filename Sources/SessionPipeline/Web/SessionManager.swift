@@ -627,7 +627,7 @@ struct LoadedSession: Sendable {
     /// Starts over with an empty session (the cookies the request carried are still there).
     mutating func reset(created: UnixTime) {
         original = nil
-        current = StoredSession(created: created)
+        current = StoredSession(created: created, handle: StoredSession.newHandle())
         serverID = nil
         version = nil
         expires = nil

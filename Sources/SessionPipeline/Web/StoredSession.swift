@@ -20,11 +20,8 @@ struct StoredSession: Sendable, Equatable {
     var csrf: [UInt8]?
     var user: String?
 
-    init(created: UnixTime) {
-        self.init(created: created, handle: StoredSession.newHandle())
-    }
-
-    /// A session with a given handle (empty: one to be given a handle before it is used).
+    /// A session with a given handle (empty: one to be given a handle before it is used). There is
+    /// no initializer that draws one: drawing is a system call, made where a new handle is needed.
     init(created: UnixTime, handle: String) {
         self.created = created
         self.handle = handle
@@ -97,8 +94,6 @@ struct StoredSession: Sendable, Equatable {
             }
             return .pointer(id, created: UnixTime(seconds: created), handle: handle)
         }
-        // With the handle it was stored with: `init(created:)` would draw a new random one first
-        // (a system call per session read) only for it to be replaced.
         var session = StoredSession(created: UnixTime(seconds: created), handle: handle)
         switch entries["data"] {
         case .dictionary(let data)?: session.data = SessionData(data)
