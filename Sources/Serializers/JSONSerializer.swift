@@ -654,9 +654,23 @@ struct JSONParser: ~Copyable {
         let start: Int
         let negative: Bool
         let integerDigits: Range<Int>
+        /// The integer digits' value, or `nil` when it is beyond `UInt64`.
+        let integerMagnitude: UInt64?
         let fractionDigits: Range<Int>?
         let hasExponent: Bool
         let end: Int
+
+        /// The literal, one without fraction or exponent, as an `Int64`.
+        func integer() throws -> Int64 {
+            let outOfRange = Failure(position: start, reason: "integer outside the range of Int64")
+            guard let magnitude = integerMagnitude else { throw outOfRange }
+            if negative {
+                guard magnitude <= UInt64(Int64.max) + 1 else { throw outOfRange }
+                return magnitude == UInt64(Int64.max) + 1 ? .min : -Int64(magnitude)
+            }
+            guard magnitude <= UInt64(Int64.max) else { throw outOfRange }
+            return Int64(magnitude)
+        }
 
         func double() throws -> Double {
             if let exact = exactDouble() { return exact }
@@ -756,36 +770,12 @@ struct JSONParser: ~Copyable {
         }
     }
 
-    /// Reads a number as a value: an integer is read as its digits are scanned; a literal with a
-    /// fraction or an exponent is scanned again as a ``Number`` and read as a double.
+    /// Reads a number as a value: an integer from the value its digits had when scanned, a
+    /// literal with a fraction or an exponent as a double.
     private mutating func parseNumberValue() throws -> SessionValue {
-        let start = position
-        let negative = input[position] == UInt8(ascii: "-")
-        if negative { position += 1 }
-        guard let first = current, (0x30...0x39).contains(first) else { throw fail("expected a digit") }
-        position += 1
-        var magnitude = UInt64(first &- 0x30)
-        var overflow = false
-        if first != UInt8(ascii: "0") {
-            while let byte = current, (0x30...0x39).contains(byte) {
-                let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
-                let (sum, o2) = times10.addingReportingOverflow(UInt64(byte &- 0x30))
-                magnitude = sum
-                overflow = overflow || o1 || o2
-                position += 1
-            }
-        }
-        if let byte = current, byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
-            position = start
-            return .double(try parseNumber().double())
-        }
-        let outOfRange = Failure(position: start, reason: "integer outside the range of Int64")
-        if negative {
-            guard !overflow, magnitude <= UInt64(Int64.max) + 1 else { throw outOfRange }
-            return .int(magnitude == UInt64(Int64.max) + 1 ? .min : -Int64(magnitude))
-        }
-        guard !overflow, magnitude <= UInt64(Int64.max) else { throw outOfRange }
-        return .int(Int64(magnitude))
+        let number = try parseNumber()
+        guard number.fractionDigits == nil, !number.hasExponent else { return .double(try number.double()) }
+        return .int(try number.integer())
     }
 
     /// Scans a number per RFC 8259: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
@@ -796,8 +786,17 @@ struct JSONParser: ~Copyable {
         let integerStart = position
         guard let first = current, (0x30...0x39).contains(first) else { throw fail("expected a digit") }
         position += 1
+        // The integer part's value is taken as its digits go by (most numbers are integers).
+        var magnitude: UInt64? = UInt64(first &- 0x30)
         if first != UInt8(ascii: "0") {
-            while let byte = current, (0x30...0x39).contains(byte) { position += 1 }
+            while let byte = current, (0x30...0x39).contains(byte) {
+                if let value = magnitude {
+                    let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+                    let (sum, o2) = times10.addingReportingOverflow(UInt64(byte &- 0x30))
+                    magnitude = o1 || o2 ? nil : sum
+                }
+                position += 1
+            }
         }
         let integerDigits = integerStart..<position
         var fractionDigits: Range<Int>?
@@ -822,6 +821,7 @@ struct JSONParser: ~Copyable {
             start: start,
             negative: negative,
             integerDigits: integerDigits,
+            integerMagnitude: magnitude,
             fractionDigits: fractionDigits,
             hasExponent: hasExponent,
             end: position
