@@ -96,3 +96,15 @@ struct ByteWriter: ~Copyable {
         }
     }
 }
+
+/// Calls `body` with the UTF-8 of the string at `string`, for the writers that read values in
+/// place. Contiguous UTF-8 (every native and small string) is read where it is, without the copy
+/// of the string that `withUTF8`, a mutating method, needs; a bridged string is copied first.
+@inline(__always)
+func withUTF8InPlace(_ string: UnsafePointer<String>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+    let done: Void? = string.pointee.utf8.withContiguousStorageIfAvailable(body)
+    if done == nil {
+        var copy = string.pointee
+        copy.withUTF8(body)
+    }
+}

@@ -329,13 +329,7 @@ private struct JSONWriter: ~Copyable {
 
     /// Writes the string at `string`, read in place; `doublingDollar` writes a leading `$` twice.
     private mutating func appendString(at string: UnsafePointer<String>, doublingDollar: Bool) {
-        let written: Void? = string.pointee.utf8.withContiguousStorageIfAvailable {
-            appendString(utf8: $0, doublingDollar: doublingDollar)
-        }
-        if written == nil {
-            var string = string.pointee
-            string.withUTF8 { appendString(utf8: $0, doublingDollar: doublingDollar) }
-        }
+        withUTF8InPlace(string) { appendString(utf8: $0, doublingDollar: doublingDollar) }
     }
 
     private mutating func appendString(utf8: UnsafeBufferPointer<UInt8>, doublingDollar: Bool) {

@@ -267,13 +267,7 @@ private struct MessagePackWriter: ~Copyable {
 
     /// Writes the string at `string`, read in place (see ``write(at:depth:)``).
     private mutating func writeString(at string: UnsafePointer<String>) {
-        // Contiguous UTF-8 (every native and small string) is read in place, without the copy of
-        // the string that `withUTF8`, a mutating method, needs.
-        let written: Void? = string.pointee.utf8.withContiguousStorageIfAvailable { writeString(utf8: $0) }
-        if written == nil {
-            var string = string.pointee
-            string.withUTF8 { writeString(utf8: $0) }
-        }
+        withUTF8InPlace(string) { writeString(utf8: $0) }
     }
 
     private mutating func writeString(utf8: UnsafeBufferPointer<UInt8>) {
