@@ -10,8 +10,6 @@
 # .build/release/CookieSessions aside before and after a change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/system-packages.sh
-ensure_packages wrk
 rounds=$1
 seconds=$2
 shift 2

@@ -17,17 +17,11 @@
 # SERVER=PATH measures that build of CookieSessions instead of building the repository's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/system-packages.sh
-ensure_packages "${CORE_PACKAGES[@]}" wrk
 seconds=${1:-5}
 rounds=${2:-5}
 
-server=${SERVER:-}
-if [ -z "$server" ]; then
-    swift build -c release --product CookieSessions 2>&1 | grep -E "error|Compiling CookieSessions|Build" || true
-    server=.build/release/CookieSessions
-fi
 source scripts/web-server.sh
+server=$(server_binary)
 COOKIE=$(sealed_cookie "$server")
 export COOKIE
 start_server "$server" --mode client
@@ -49,12 +43,8 @@ ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 rate() {
     local output before after
     before=$(ticks)
-    output=$(wrk -t 1 -c 32 -d "${seconds}s" "$@")
+    output=$(checked_wrk -t 1 -c 32 -d "${seconds}s" "$@")
     after=$(ticks)
-    if grep -q "Non-2xx\|Socket errors" <<< "$output"; then
-        echo "wrk saw failed requests: $output" >&2
-        exit 1
-    fi
     awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" \
         '/requests in/ {n = $1} /Requests\/sec/ {r = $2} END {printf "%s:%.1f", r, ticks / hz * 1e6 / n}' <<< "$output"
 }

@@ -12,12 +12,11 @@
 #   server-memory  the cookie holds an id; sessions in the example's memory store
 #   server-file    the cookie holds an id; sessions in the example's file store (fsync on)
 #   all            the three, one after another
+# SERVER=PATH measures that build of CookieSessions instead of building the repository's.
 # In server modes the server first creates 1,000 sessions (`--preload`), and wrk sends their
 # cookies in turn (Benchmarks/web/cookies.lua), so concurrent requests touch different sessions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/system-packages.sh
-ensure_packages "${CORE_PACKAGES[@]}" wrk
 
 seconds=${1:-10}
 rounds=${2:-3}
@@ -27,10 +26,9 @@ modes=("$@")
 [ ${#modes[@]} -eq 0 ] && modes=(client)
 [ "${modes[0]}" = all ] && modes=(client server-memory server-file)
 
-swift build -c release --product CookieSessions 2>&1 | grep -E "error|Compiling CookieSessions|Build" || true
-server=.build/release/CookieSessions
-session=Tests/Fixtures/session_1k.json
 source scripts/web-server.sh
+server=$(server_binary)
+session=Tests/Fixtures/session_1k.json
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
@@ -69,12 +67,7 @@ for mode in "${modes[@]}"; do
 
     run() {
         local output
-        output=$(wrk -t 1 -c "$connections" -d "${seconds}s" -s "$script" "$base$1")
-        if grep -q "Non-2xx\|Socket errors" <<< "$output"; then
-            echo "wrk saw failed requests on $1:" >&2
-            echo "$output" >&2
-            exit 1
-        fi
+        output=$(checked_wrk -t 1 -c "$connections" -d "${seconds}s" -s "$script" "$base$1")
         awk '/Requests\/sec/ {print $2}' <<< "$output"
     }
     wrk -t 1 -c "$connections" -d 2s -s "$script" "$base/plain" > /dev/null # warm-up

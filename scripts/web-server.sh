@@ -1,6 +1,9 @@
 # Sourced by the web benchmark scripts (bench-web.sh, bench-web-ab.sh, bench-web-breakdown.sh):
-# a random key for the run, a scratch directory, and CookieSessions servers started on a free
-# port of 127.0.0.1 and stopped when the script ends.
+# a random key for the run, a scratch directory, CookieSessions servers started on a free port of
+# 127.0.0.1 and stopped when the script ends, and wrk runs that fail on a failed request; it
+# installs what they need (the libraries, wrk and curl) when missing.
+source scripts/system-packages.sh
+ensure_packages "${CORE_PACKAGES[@]}" wrk curl
 export SESSION_KEYS="1:$(head -c 32 /dev/urandom | base64 -w0)"
 work=$(mktemp -d)
 pid=
@@ -37,4 +40,28 @@ stop_server() {
 # session (Tests/Fixtures/session_1k.json), sealed under SESSION_KEYS.
 sealed_cookie() {
     "$1" --mode client --seal-session Tests/Fixtures/session_1k.json 2>/dev/null
+}
+
+# server_binary: the CookieSessions to measure: SERVER=PATH when set, else the repository's,
+# built in release mode.
+server_binary() {
+    if [ -n "${SERVER:-}" ]; then
+        echo "$SERVER"
+        return
+    fi
+    swift build -c release --product CookieSessions 2>&1 | grep -E "error|Compiling CookieSessions|Build" >&2 || true
+    echo .build/release/CookieSessions
+}
+
+# checked_wrk ARGUMENT ...: wrk's report of one run; a run with failed requests (non-2xx answers,
+# socket errors) fails the script, with the report.
+checked_wrk() {
+    local output
+    output=$(wrk "$@")
+    if grep -q "Non-2xx\|Socket errors" <<< "$output"; then
+        echo "wrk saw failed requests ($*):" >&2
+        echo "$output" >&2
+        exit 1
+    fi
+    echo "$output"
 }
