@@ -8,7 +8,7 @@ import SessionPipeline
 func cookieBenchmarks() async throws {
     let keys = KeyRing(id: 1, key: SecretKey.random())
     let encryption = Encryption(keys: keys)
-    for name in ["session_1k", "session_8k"] {
+    for name in referenceSessions() {
         let serializer = JSONSerializer()
         guard let data = SessionDictionary(try serializer.deserialize([serializer.tag] + Array(try payload(name))))
         else { fatalError("\(name) is not a JSON object") }

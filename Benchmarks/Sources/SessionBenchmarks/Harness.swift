@@ -85,6 +85,14 @@ func printTable(_ title: String, columns: [String], rows: [[String]]) {
     }
 }
 
+/// The names of the reference sessions a suite runs on: both, or only the one named by
+/// `BENCHMARK_SESSION` (`session_1k` or `session_8k`), so that a profile holds one size.
+func referenceSessions() -> [String] {
+    let all = ["session_1k", "session_8k"]
+    guard let only = ProcessInfo.processInfo.environment["BENCHMARK_SESSION"] else { return all }
+    return all.filter { $0 == only }
+}
+
 /// The reference sessions in `Benchmarks/Payloads`, by name.
 func payload(_ name: String) throws -> Data {
     try Data(contentsOf: URL(fileURLWithPath: repositoryRoot() + "/Benchmarks/Payloads/\(name).json"))

@@ -10,7 +10,7 @@ import SessionPipeline
 func roundTripBenchmarks() async throws {
     let encryption = Encryption(keys: KeyRing(id: 1, key: SecretKey.random()))
     let now = UnixTime(seconds: 1_700_000_000)
-    for name in ["session_1k", "session_8k"] {
+    for name in referenceSessions() {
         let reader = JSONSerializer()
         let value = try reader.deserialize([reader.tag] + Array(try payload(name)))
         guard let floor = floor_create(1 << 20) else { fatalError("the floor's context could not be made") }

@@ -7,7 +7,7 @@ import SessionPipeline
 func serializerBenchmarks() throws {
     var rows: [[String]] = []
     var summary: [String] = []
-    for name in ["session_1k", "session_8k"] {
+    for name in referenceSessions() {
         let data = try payload(name)
         let value = try JSONSerializer().value(fromText: String(decoding: data, as: UTF8.self))
         let typed = try JSONDecoder().decode(ReferenceSession.self, from: data)
