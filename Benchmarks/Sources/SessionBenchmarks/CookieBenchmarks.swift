@@ -123,6 +123,12 @@ struct AsyncCase {
 /// ``measure(_:rounds:)`` for async operations.
 func measureAsync(_ cases: [AsyncCase], rounds: Int = 25) async throws -> [Measurement] {
     let cases = selected(cases) { $0.name }
+    if let count = fixedCount() {
+        for entry in cases {
+            for _ in 0..<count { try await entry.body() }
+        }
+        exit(0)
+    }
     let clock = ContinuousClock()
     var iterations: [Int] = []
     for entry in cases {

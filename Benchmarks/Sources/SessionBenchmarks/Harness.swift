@@ -29,6 +29,12 @@ struct Case {
 /// medians of one call.
 func measure(_ cases: [Case], rounds: Int = 25) throws -> [Measurement] {
     let cases = selected(cases) { $0.name }
+    if let count = fixedCount() {
+        for entry in cases {
+            for _ in 0..<count { try entry.body() }
+        }
+        exit(0)
+    }
     let clock = ContinuousClock()
     // Warm up and calibrate each case to about 10 ms a sample.
     var iterations: [Int] = []
@@ -59,6 +65,13 @@ func selected<C>(_ cases: [C], name: (C) -> String) -> [C] {
     guard let only = ProcessInfo.processInfo.environment["BENCHMARK_CASE"] else { return cases }
     if only.hasPrefix("=") { return cases.filter { name($0) == only.dropFirst() } }
     return cases.filter { name($0).contains(only) }
+}
+
+/// `BENCHMARK_COUNT=N`: run each selected case exactly N times, untimed, and stop — for counting
+/// events per operation with `perf stat` (the difference between two counts over the difference
+/// between their N).
+func fixedCount() -> Int? {
+    ProcessInfo.processInfo.environment["BENCHMARK_COUNT"].flatMap { Int($0) }
 }
 
 /// The median and fastest of each case's samples. With `BENCHMARK_CASE` set, a suite's tables

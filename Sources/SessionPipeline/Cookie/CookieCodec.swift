@@ -117,7 +117,9 @@ public struct CookieCodec: Sendable {
     /// The format sessions are written in.
     public let serializer: any SessionSerializer
     private let readersByTag: [(any SessionSerializer)?]
-    private let splicer: (any SplicingSerializer)?
+    /// The serializer for new cookies as a ``SplicingSerializer``, when it is one, behind one
+    /// reference (see ``SplicingReader``).
+    package let splicingReader: SplicingReader?
     /// The compression applied before sealing, if any.
     public let compression: Compression?
     /// Encryption or signing.
@@ -154,7 +156,7 @@ public struct CookieCodec: Sendable {
         self.attributeTemplate = CookieAttributes.Template(configuration.attributes)
         self.serializer = serializer
         self.readersByTag = table
-        self.splicer = serializer as? any SplicingSerializer
+        self.splicingReader = (serializer as? any SplicingSerializer).map(SplicingReader.init)
         self.compression = compression
         self.protection = protection
         self.decompressor = Compression(
@@ -442,5 +444,5 @@ public struct CookieCodec: Sendable {
     }
 
     /// The serializer for new cookies as a ``SplicingSerializer``, when it is one.
-    public var splicingSerializer: (any SplicingSerializer)? { splicer }
+    public var splicingSerializer: (any SplicingSerializer)? { splicingReader?.serializer }
 }

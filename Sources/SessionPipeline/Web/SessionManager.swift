@@ -300,11 +300,11 @@ public struct SessionManager: Sendable {
         var version: RecordVersion?
         var needsReseal = opened.needsReseal
         let decoded: StoredSession.Decoded
-        if let splicer = codec.splicingSerializer, opened.payload.first == splicer.tag,
-            let entries = try splicer.entries(of: EncodedValue(payload: opened.payload))
+        if let reader = codec.splicingReader, opened.payload.first == reader.serializer.tag,
+            let entries = try reader.serializer.entries(of: EncodedValue(payload: opened.payload))
         {
             // The data entries stay encoded until the request uses them.
-            decoded = try StoredSession.decode(entries: entries, reader: splicer)
+            decoded = try StoredSession.decode(entries: entries, reader: reader)
         } else {
             decoded = try StoredSession.decode(try codec.deserialize(opened.payload))
         }
@@ -418,8 +418,8 @@ public struct SessionManager: Sendable {
         var cookies: [SetCookie]
         do {
             let payload =
-                if let splicer = codec.splicingSerializer {
-                    try splicer.serialize(loaded.current.spliced)
+                if let reader = codec.splicingReader {
+                    try reader.serializer.serialize(loaded.current.spliced)
                 } else {
                     try codec.serializer.serialize(try loaded.current.persistedValue())
                 }

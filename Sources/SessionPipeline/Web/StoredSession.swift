@@ -123,18 +123,18 @@ struct StoredSession: Sendable, Equatable {
     ///
     /// - Throws: ``SessionError/Code/corrupt`` when the value does not have the shape of a
     ///   session, or the serializer's error for a field that does not decode.
-    static func decode(entries: [EncodedEntry], reader: any SplicingSerializer) throws -> Decoded {
+    static func decode(entries: [EncodedEntry], reader: SplicingReader) throws -> Decoded {
         var fields = SessionDictionary()
         var data: [EncodedEntry]?
         for entry in entries {
             if entry.key == "data" {
-                guard let dataEntries = try reader.entries(of: entry.value) else {
+                guard let dataEntries = try reader.serializer.entries(of: entry.value) else {
                     throw SessionError(
                         .corrupt, "the stored session has data that is not a dictionary", layer: "SessionManager")
                 }
                 data = dataEntries
             } else {
-                fields[entry.key] = try reader.decode(entry.value)
+                fields[entry.key] = try reader.serializer.decode(entry.value)
             }
         }
         let decoded = try decode(.dictionary(fields))
