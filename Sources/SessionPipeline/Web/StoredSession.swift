@@ -12,19 +12,102 @@
 /// | `csrf` | the session's CSRF secret, 32 bytes |
 /// | `user` | the user the session belongs to, set by ``RequestSession/logIn(user:)`` |
 /// | `ref` | hybrid mode only: the id of the server record holding the rest; such a cookie holds only `ref`, `created` and `sid` |
+///
+/// The fields live in one storage object shared by copies until one of them changes (copy on
+/// write, as arrays do). A request holds the session as loaded beside the one it changes, and
+/// copies it to write it: with six fields held directly, each copy retained and released six
+/// references, and "did it change?" compared every field. Now a copy is one retain, and two copies
+/// that neither side changed are equal at a glance.
 struct StoredSession: Sendable, Equatable {
-    var data = SessionData()
-    var flash = SessionDictionary()
-    var created: UnixTime
-    var handle: String
-    var csrf: [UInt8]?
-    var user: String?
+    /// The fields. Mutated only after ``unique()``, when this value holds the only reference.
+    private final class Fields: @unchecked Sendable {
+        var data = SessionData()
+        var flash = SessionDictionary()
+        var created: UnixTime
+        var handle: String
+        var csrf: [UInt8]?
+        var user: String?
+
+        init(created: UnixTime, handle: String) {
+            self.created = created
+            self.handle = handle
+        }
+
+        func copy() -> Fields {
+            let copy = Fields(created: created, handle: handle)
+            (copy.data, copy.flash, copy.csrf, copy.user) = (data, flash, csrf, user)
+            return copy
+        }
+    }
+
+    private var fields: Fields
+
+    /// The application's values.
+    var data: SessionData {
+        get { fields.data }
+        _modify {
+            unique()
+            yield &fields.data
+        }
+    }
+    /// Values that live until read once.
+    var flash: SessionDictionary {
+        get { fields.flash }
+        _modify {
+            unique()
+            yield &fields.flash
+        }
+    }
+    /// When the session began.
+    var created: UnixTime {
+        get { fields.created }
+        set {
+            unique()
+            fields.created = newValue
+        }
+    }
+    /// The random handle naming the session in the per-user index and the revocation list.
+    var handle: String {
+        get { fields.handle }
+        set {
+            unique()
+            fields.handle = newValue
+        }
+    }
+    /// The CSRF secret.
+    var csrf: [UInt8]? {
+        get { fields.csrf }
+        set {
+            unique()
+            fields.csrf = newValue
+        }
+    }
+    /// The user the session belongs to.
+    var user: String? {
+        get { fields.user }
+        set {
+            unique()
+            fields.user = newValue
+        }
+    }
 
     /// A session with a given handle (empty: one to be given a handle before it is used). There is
     /// no initializer that draws one: drawing is a system call, made where a new handle is needed.
     init(created: UnixTime, handle: String) {
-        self.created = created
-        self.handle = handle
+        fields = Fields(created: created, handle: handle)
+    }
+
+    /// Gives this value storage of its own before a change.
+    private mutating func unique() {
+        if !isKnownUniquelyReferenced(&fields) { fields = fields.copy() }
+    }
+
+    /// The same fields; two copies neither side has changed since are equal without comparing any.
+    static func == (lhs: StoredSession, rhs: StoredSession) -> Bool {
+        if lhs.fields === rhs.fields { return true }
+        let (left, right) = (lhs.fields, rhs.fields)
+        return left.created == right.created && left.handle == right.handle && left.user == right.user
+            && left.csrf == right.csrf && left.flash == right.flash && left.data == right.data
     }
 
     /// A new random handle: 128 bits in base64url.
