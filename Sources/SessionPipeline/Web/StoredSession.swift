@@ -163,10 +163,17 @@ struct StoredSession: Sendable, Equatable {
     ///
     /// - Throws: ``SessionError/Code/corrupt`` when the value does not have this shape.
     static func decode(_ value: SessionValue) throws -> Decoded {
-        func corrupt(_ reason: String) -> SessionError {
-            SessionError(.corrupt, "the stored session \(reason)", layer: "SessionManager")
-        }
         guard case .dictionary(let entries) = value else { throw corrupt("is not a dictionary") }
+        return try decode(fields: entries, data: nil)
+    }
+
+    private static func corrupt(_ reason: String) -> SessionError {
+        SessionError(.corrupt, "the stored session \(reason)", layer: "SessionManager")
+    }
+
+    /// Reads a persisted session's entries; `data`, when given, is its data (left encoded), and
+    /// `entries` then has no `data` entry.
+    private static func decode(fields entries: SessionDictionary, data: SessionData?) throws -> Decoded {
         guard case .int(let created)? = entries["created"] else { throw corrupt("has no creation time") }
         guard case .string(let handle)? = entries["sid"], !handle.isEmpty, handle.utf8.count <= 64 else {
             throw corrupt("has no handle")
@@ -180,7 +187,7 @@ struct StoredSession: Sendable, Equatable {
         var session = StoredSession(created: UnixTime(seconds: created), handle: handle)
         switch entries["data"] {
         case .dictionary(let data)?: session.data = SessionData(data)
-        case nil: break
+        case nil: if let data { session.data = data }
         default: throw corrupt("has data that is not a dictionary")
         }
         switch entries["flash"] {
@@ -220,10 +227,7 @@ struct StoredSession: Sendable, Equatable {
                 fields[entry.key] = try reader.serializer.decode(entry.value)
             }
         }
-        let decoded = try decode(.dictionary(fields))
-        guard case .session(var session) = decoded, let data else { return decoded }
-        session.data = SessionData(encoded: data, reader: reader)
-        return .session(session)
+        return try decode(fields: fields, data: data.map { SessionData(encoded: $0, reader: reader) })
     }
 
     /// What changed from `original` to `self`, applied to `other`: changed and removed keys of
