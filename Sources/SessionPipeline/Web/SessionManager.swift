@@ -245,29 +245,39 @@ public struct SessionManager: Sendable {
             if cookies.isEmpty { cookies = CookieHeader.parse(header) } else { cookies += CookieHeader.parse(header) }
             if cookies.count >= CookieHeader.maximumCookies { break }
         }
-        // The handle of a new session is drawn only if the request turns out to have none.
-        var loaded = LoadedSession(fresh: StoredSession(created: now, handle: ""))
+        var found: LoadedSession?
+        var presentChunks = 0
+        var rejection: SessionError?
         do {
             if let codec {
-                try await loadClient(codec, cookies, now: now, into: &loaded)
+                found = try await loadClient(codec, cookies, now: now, presentChunks: &presentChunks)
             } else {
-                try await loadServer(cookies, into: &loaded)
+                found = try await loadServer(cookies, presentChunks: &presentChunks)
             }
         } catch let error as SessionError where Self.describesInput(error) {
-            loaded.rejection = error
+            rejection = error
         }
+        // A new session (its storage, and its handle: a system call) only when the request turns
+        // out to have none.
+        var loaded = found ?? LoadedSession(fresh: StoredSession(created: now, handle: StoredSession.newHandle()))
+        loaded.presentChunks = presentChunks
+        loaded.rejection = rejection
         if let original = loaded.original, hasOutlived(created: original.created, now: now) {
             loaded.rejection = SessionError(
                 .expired, "the session outlived its absolute lifetime", layer: "SessionManager")
             loaded.retire(now: now)
         }
-        if loaded.current.handle.isEmpty { loaded.current.handle = StoredSession.newHandle() }
         return loaded
     }
 
-    private func loadServer(_ cookies: [(name: String, value: String)], into loaded: inout LoadedSession) async throws {
-        guard let text = cookies.first(where: { $0.name == cookie.name })?.value else { return }
-        loaded.presentChunks = 1
+    /// The session the request's id cookie names, or `nil` when it has none; `presentChunks` is
+    /// set before anything can fail, so that a rejected cookie is still cleared.
+    private func loadServer(
+        _ cookies: [(name: String, value: String)],
+        presentChunks: inout Int
+    ) async throws -> LoadedSession? {
+        guard let text = cookies.first(where: { $0.name == cookie.name })?.value else { return nil }
+        presentChunks = 1
         let id: SessionID
         do {
             id = try SessionID(text)
@@ -280,18 +290,21 @@ public struct SessionManager: Sendable {
         guard case .session(let stored) = try StoredSession.decode(record.value) else {
             throw SessionError(.corrupt, "a server session record holds a pointer", layer: "SessionManager")
         }
-        loaded.adopt(stored, serverID: id, version: record.version, expires: record.expires)
+        var loaded = LoadedSession(adopting: stored, serverID: id, version: record.version, expires: record.expires)
         loaded.needsReseal = record.flags.contains(.needsReseal)
+        return loaded
     }
 
+    /// The session the request's cookies hold, or `nil` when they hold none; `presentChunks`
+    /// is set before anything can fail, so that a rejected cookie is still cleared.
     private func loadClient(
         _ codec: CookieCodec,
         _ cookies: [(name: String, value: String)],
         now: UnixTime,
-        into loaded: inout LoadedSession
-    ) async throws {
-        loaded.presentChunks = codec.presentChunks(in: cookies)
-        guard loaded.presentChunks > 0 else { return }
+        presentChunks: inout Int
+    ) async throws -> LoadedSession? {
+        presentChunks = codec.presentChunks(in: cookies)
+        guard presentChunks > 0 else { return nil }
         guard let opened = try codec.readPayload(cookies, now: now) else {
             throw SessionError(.malformed, "chunk cookies arrived without the session cookie", layer: "SessionManager")
         }
@@ -327,8 +340,9 @@ public struct SessionManager: Sendable {
         if let revocations = options.revocations, try await revocations.get(Self.revocationKey(stored.handle)) != nil {
             throw SessionError(.expired, "the session was revoked", layer: "SessionManager")
         }
-        loaded.adopt(stored, serverID: serverID, version: version, expires: opened.expires)
+        var loaded = LoadedSession(adopting: stored, serverID: serverID, version: version, expires: opened.expires)
         loaded.needsReseal = needsReseal
+        return loaded
     }
 
     static func revocationKey(_ handle: String) throws -> SessionKey {
@@ -609,7 +623,8 @@ struct LoadedSession: Sendable {
         self.current = fresh
     }
 
-    mutating func adopt(_ stored: StoredSession, serverID: SessionID?, version: RecordVersion?, expires: UnixTime?) {
+    /// The session a request's cookies carried, as loaded.
+    init(adopting stored: StoredSession, serverID: SessionID?, version: RecordVersion?, expires: UnixTime?) {
         self.original = stored
         self.current = stored
         self.serverID = serverID
