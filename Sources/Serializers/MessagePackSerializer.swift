@@ -233,11 +233,12 @@ private struct MessagePackWriter: ~Copyable {
         case .dictionary(let entries):
             try checkDepth(depth)
             try checkCount(entries.count)
-            var sorted = true
-            for index in entries.indices.dropFirst()
-            where UTF8Text.compare(entries[index - 1].key, entries[index].key) >= 0 {
-                sorted = false
-                break
+            // Keys compared in place: copying an entry out of the array to read its key would
+            // retain and release its value as well.
+            let sorted = entries.withUnsafeBufferPointer { entries in
+                entries.indices.dropFirst().allSatisfy { index in
+                    Self.keyOrder(entries.baseAddress! + (index - 1), entries.baseAddress! + index) < 0
+                }
             }
             if sorted { return try writeEntries(entries, depth: depth) }
             let ordered = entries.sorted { UTF8Text.compare($0.key, $1.key) < 0 }
@@ -247,6 +248,22 @@ private struct MessagePackWriter: ~Copyable {
             }
             try writeEntries(ordered, depth: depth)
         }
+    }
+
+    /// The byte order of the keys of two entries, read in place.
+    private static func keyOrder(
+        _ a: UnsafePointer<(key: String, value: SplicedValue)>,
+        _ b: UnsafePointer<(key: String, value: SplicedValue)>
+    ) -> Int {
+        var order = 0
+        withUTF8InPlace(a.pointer(to: \.key)!) { a in
+            withUTF8InPlace(b.pointer(to: \.key)!) { b in
+                order = UTF8Text.compare(
+                    UnsafeRawPointer(a.baseAddress ?? UnsafePointer(bitPattern: 1)!), a.count,
+                    UnsafeRawPointer(b.baseAddress ?? UnsafePointer(bitPattern: 1)!), b.count)
+            }
+        }
+        return order
     }
 
     /// Writes a map of spliced entries already in key order, each entry read in place.
