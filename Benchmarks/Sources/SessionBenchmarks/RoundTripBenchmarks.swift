@@ -74,7 +74,7 @@ func roundTripBenchmarks() async throws {
 /// `Cookie` header's length.
 func cookieRoundTrip(_ codec: CookieCodec, _ value: SessionValue, now: UnixTime) throws -> (SessionValue?, Int) {
     let cookies = try codec.setCookies(for: value, expires: now + .seconds(1800), now: now, previousChunks: 0)
-    let header = cookies.map { "\($0.name)=\($0.value)" }.joined(separator: "; ")
+    let header = SessionManager.cookieHeader(from: cookies)
     return (try codec.read(CookieHeader.parse(header), now: now)?.value, header.utf8.count)
 }
 

@@ -176,22 +176,32 @@ public struct CookieCodec: Sendable {
     /// The sealed text of a payload a serializer wrote (tag byte first): compressed, sealed or
     /// signed with the cookie's name as context, in base64url.
     public func seal(payload: [UInt8], expires: UnixTime?) throws -> String {
+        withEnvelope(payload: payload, expires: expires) { Base64.urlEncodedString($0) }
+    }
+
+    /// Calls `body` with the envelope of a payload (compressed, then sealed or signed with the
+    /// cookie's name as context), before base64url. An encrypted envelope is sealed into a
+    /// temporary buffer: it is never kept.
+    private func withEnvelope<Result>(
+        payload: [UInt8],
+        expires: UnixTime?,
+        _ body: (UnsafeRawBufferPointer) -> Result
+    ) -> Result {
         var bytes = payload
         if let compression {
             bytes = compression.compress(bytes)
         }
         switch protection {
         case .encrypted(let encryption):
-            // Sealed into a temporary buffer and encoded from there: the envelope is never kept.
             return bytes.withUnsafeBytes { plaintext in
                 withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Encryption.overhead + plaintext.count) {
                     let envelope = UnsafeMutableRawBufferPointer($0)
                     encryption.seal(plaintext, context: configuration.name, expires: expires, into: envelope)
-                    return Base64.urlEncodedString(UnsafeRawBufferPointer(envelope))
+                    return body(UnsafeRawBufferPointer(envelope))
                 }
             }
         case .signed(let signing):
-            return Base64.urlEncodedString(signing.sign(bytes, context: configuration.name, expires: expires))
+            return signing.sign(bytes, context: configuration.name, expires: expires).withUnsafeBytes(body)
         }
     }
 
@@ -296,18 +306,31 @@ public struct CookieCodec: Sendable {
         now: UnixTime,
         previousChunks: Int
     ) throws -> [SetCookie] {
-        let text = try seal(payload: payload, expires: expires)
         let maxAge = Self.maxAge(expires, now: now)
         let rendered = attributeTemplate.rendered(maxAge: maxAge, expires: expires)
         let attributeLength = rendered.utf8.count
         func room(_ index: Int) -> Int {
             configuration.maximumCookieBytes - chunkName(index).utf8.count - 1 - attributeLength
         }
+        // One cookie, the common case: the envelope's base64url text is written straight into its
+        // header value. Otherwise the text, to be cut into chunks.
+        enum Sealed {
+            case cookie(SetCookie)
+            case text(String)
+        }
+        let sealed: Sealed = withEnvelope(payload: payload, expires: expires) { envelope in
+            let length = Base64.encodedLength(envelope.count, padded: false)
+            guard length <= room(0) else { return .text(Base64.urlEncodedString(envelope)) }
+            return .cookie(
+                SetCookie(
+                    name: configuration.name, valueLength: length, maxAge: maxAge, renderedAttributes: rendered
+                ) { Base64.urlEncode(envelope, into: $0) })
+        }
         var cookies: [SetCookie] = []
-        if text.utf8.count <= room(0) {
-            // One cookie, the common case: the sealed text is its value as it is.
-            cookies = [SetCookie(name: configuration.name, value: text, maxAge: maxAge, renderedAttributes: rendered)]
-        } else {
+        switch sealed {
+        case .cookie(let cookie):
+            cookies = [cookie]
+        case .text(let text):
             // The first cookie also holds "COUNT." (at most "99.").
             var parts: [Substring] = []
             var rest = text[...]
@@ -336,7 +359,7 @@ public struct CookieCodec: Sendable {
                     SetCookie(name: chunkName(index), value: value, maxAge: maxAge, renderedAttributes: rendered))
             }
         }
-        let headerBytes = cookies.reduce(0) { $0 + $1.name.utf8.count + 1 + $1.value.utf8.count + 2 }
+        let headerBytes = cookies.reduce(0) { $0 + $1.name.utf8.count + 1 + $1.valueLength + 2 }
         guard headerBytes <= configuration.maximumHeaderBytes else {
             throw SessionError(
                 .tooLarge,

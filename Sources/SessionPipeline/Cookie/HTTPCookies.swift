@@ -106,20 +106,30 @@ public struct CookieAttributes: Sendable, Hashable {
 public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
     /// The cookie's name.
     public let name: String
-    /// The cookie's value.
-    public let value: String
+    /// The cookie's value (read out of ``headerValue``, which is where it is kept).
+    public var value: String {
+        let start = headerValue.utf8.index(headerValue.startIndex, offsetBy: name.utf8.count + 1)
+        return String(headerValue[start..<headerValue.utf8.index(start, offsetBy: valueLength)])
+    }
     /// `Max-Age` in seconds, or `nil` for a cookie that lives as long as the browser session.
     public let maxAge: Int?
     /// The header value: `name=value` and the attributes.
     ///
     /// - Warning: It holds the cookie's value — a session id or a sealed session. Do not log it.
     public let headerValue: String
+    /// The length of the value in UTF-8 bytes.
+    let valueLength: Int
+
+    /// `name=value`, as a browser sends the cookie back, without copying the value out.
+    var pair: Substring {
+        Substring(headerValue.utf8.prefix(name.utf8.count + 1 + valueLength))
+    }
 
     /// The name, the value's length and the attributes, without the value itself, so a cookie can
     /// be logged.
     public var description: String {
-        let attributes = Substring(headerValue.utf8.dropFirst(name.utf8.count + 1 + value.utf8.count))
-        return name + "=<\(value.utf8.count) bytes>" + attributes
+        let attributes = Substring(headerValue.utf8.dropFirst(name.utf8.count + 1 + valueLength))
+        return name + "=<\(valueLength) bytes>" + attributes
     }
 
     /// Whether this header deletes the cookie rather than setting it.
@@ -137,7 +147,7 @@ public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
     /// or more of text, copied once.
     init(name: String, value: String, maxAge: Int?, renderedAttributes attributes: String) {
         self.name = name
-        self.value = value
+        self.valueLength = value.utf8.count
         self.maxAge = maxAge
         var header = ""
         header.reserveCapacity(name.utf8.count + 1 + value.utf8.count + attributes.utf8.count)
@@ -146,6 +156,36 @@ public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
         header += value
         header += attributes
         self.headerValue = header
+    }
+
+    /// A cookie whose value `writeValue` writes straight into the header value (exactly
+    /// `valueLength` bytes of ASCII): a sealed session's base64url text goes into the one string
+    /// it ends up in, with no string of its own to make and copy first.
+    init(
+        name: String,
+        valueLength: Int,
+        maxAge: Int?,
+        renderedAttributes attributes: String,
+        writeValue: (UnsafeMutableBufferPointer<UInt8>) -> Void
+    ) {
+        self.name = name
+        self.valueLength = valueLength
+        self.maxAge = maxAge
+        var name = name
+        var attributes = attributes
+        self.headerValue = name.withUTF8 { name in
+            attributes.withUTF8 { attributes in
+                String(unsafeUninitializedCapacity: name.count + 1 + valueLength + attributes.count) { header in
+                    var end = header.initialize(fromContentsOf: name)
+                    header[end] = UInt8(ascii: "=")
+                    end += 1
+                    writeValue(UnsafeMutableBufferPointer(rebasing: header[end..<(end + valueLength)]))
+                    end += valueLength
+                    let rest = UnsafeMutableBufferPointer(rebasing: header[end...])
+                    return end + rest.initialize(fromContentsOf: attributes)
+                }
+            }
+        }
     }
 
     /// A `Set-Cookie` that deletes the cookie `name` (empty value, `Max-Age=0`, an `Expires` in

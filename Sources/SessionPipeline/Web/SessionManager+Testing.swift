@@ -47,7 +47,7 @@ extension SessionManager {
     /// The `Cookie` header value a browser would send after receiving `cookies` (deletions left
     /// out).
     public static func cookieHeader(from cookies: [SetCookie]) -> String {
-        cookies.filter { !$0.isDeletion }.map { $0.name + "=" + $0.value }.joined(separator: "; ")
+        cookies.filter { !$0.isDeletion }.map(\.pair).joined(separator: "; ")
     }
 
     /// The `Cookie` header value a browser would send after receiving these `Set-Cookie` header
