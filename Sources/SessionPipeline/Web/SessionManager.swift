@@ -141,6 +141,14 @@ public struct SessionManager: Sendable {
         let codec: CookieCodec?
         let store: SessionStore?
         let cookie: CookieCodec.Configuration
+        // The codec and the stores again, each behind a reference of its own, for the per-request
+        // paths. Both types hold existentials, so they are address-only: binding an optional one
+        // (`if let codec`) copied it through value witnesses that retained every part, parts that
+        // every request shares with every other. Bound from here, it is the reference alone, and
+        // the value is used where it lies.
+        let client: Shared<CookieCodec>?
+        let server: Shared<SessionStore>?
+        let revocations: Shared<SessionStore>?
 
         init(
             mode: Mode, options: Options, clock: any SessionClock, codec: CookieCodec?, store: SessionStore?,
@@ -150,6 +158,17 @@ public struct SessionManager: Sendable {
             (self.expiry, self.hasUserIndex) = (options.expiry, options.userIndex != nil)
             self.cookieAttributes = CookieAttributes.Template(cookie.attributes)
             (self.codec, self.store, self.cookie) = (codec, store, cookie)
+            (self.client, self.server) = (codec.map(Shared.init), store.map(Shared.init))
+            self.revocations = options.revocations.map(Shared.init)
+        }
+    }
+
+    /// A value behind a class reference (see ``Parts``).
+    final class Shared<Value: Sendable>: Sendable {
+        let value: Value
+
+        init(_ value: Value) {
+            self.value = value
         }
     }
 
@@ -249,8 +268,8 @@ public struct SessionManager: Sendable {
         var presentChunks = 0
         var rejection: SessionError?
         do {
-            if let codec {
-                found = try await loadClient(codec, cookies, now: now, presentChunks: &presentChunks)
+            if let client = parts.client {
+                found = try await loadClient(client.value, cookies, now: now, presentChunks: &presentChunks)
             } else {
                 found = try await loadServer(cookies, presentChunks: &presentChunks)
             }
@@ -284,7 +303,7 @@ public struct SessionManager: Sendable {
         } catch {
             throw SessionError(.malformed, "the session cookie is not a session id", layer: "SessionManager")
         }
-        guard let store, let record = try await store.record(.session(id)) else {
+        guard let server = parts.server, let record = try await server.value.record(.session(id)) else {
             throw SessionError(.expired, "the session cookie names no live session", layer: "SessionManager")
         }
         guard case .session(let stored) = try StoredSession.decode(record.value) else {
@@ -325,10 +344,10 @@ public struct SessionManager: Sendable {
         case .session(let session):
             stored = session
         case .pointer(let id, _, let handle):
-            guard let store else {
+            guard let server = parts.server else {
                 throw SessionError(.corrupt, "a client-mode cookie holds a pointer", layer: "SessionManager")
             }
-            guard let record = try await store.record(.session(id)) else {
+            guard let record = try await server.value.record(.session(id)) else {
                 throw SessionError(.expired, "the session's server record is gone", layer: "SessionManager")
             }
             guard case .session(let session) = try StoredSession.decode(record.value), session.handle == handle else {
@@ -337,7 +356,9 @@ public struct SessionManager: Sendable {
             (stored, serverID, version) = (session, id, record.version)
             needsReseal = needsReseal || record.flags.contains(.needsReseal)
         }
-        if let revocations = options.revocations, try await revocations.get(Self.revocationKey(stored.handle)) != nil {
+        if let revocations = parts.revocations,
+            try await revocations.value.get(Self.revocationKey(stored.handle)) != nil
+        {
             throw SessionError(.expired, "the session was revoked", layer: "SessionManager")
         }
         var loaded = LoadedSession(adopting: stored, serverID: serverID, version: version, expires: opened.expires)
@@ -373,8 +394,8 @@ public struct SessionManager: Sendable {
         guard changed || loaded.needsReseal || refresh else { return [] }
 
         let cookies: [SetCookie]
-        if let codec {
-            cookies = try await persistClient(codec, &loaded, expires: expires, changed: changed, now: now)
+        if let client = parts.client {
+            cookies = try await persistClient(client.value, &loaded, expires: expires, changed: changed, now: now)
         } else {
             guard
                 let written = try await persistServer(
@@ -402,7 +423,7 @@ public struct SessionManager: Sendable {
         changed: Bool,
         now: UnixTime
     ) async throws -> [SetCookie]? {
-        guard let store else { return [] }
+        guard let server = parts.server else { return [] }
         if loaded.original == nil || loaded.serverID == nil {
             let (id, version) = try await create(loaded.current, expires: expires)
             loaded.serverID = id
@@ -412,9 +433,9 @@ public struct SessionManager: Sendable {
         let id = loaded.serverID!
         let survived: Bool
         if changed || loaded.needsReseal {
-            survived = try await saveMerging(id, &loaded, expires: expires, store: store)
+            survived = try await saveMerging(id, &loaded, expires: expires, store: server.value)
         } else {
-            survived = try await store.touch(.session(id), expires: expires)
+            survived = try await server.value.touch(.session(id), expires: expires)
         }
         guard survived else { return nil }
         // The browser's copy of the cookie expires with the `Max-Age` it was last sent with, so
