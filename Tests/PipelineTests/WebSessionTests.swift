@@ -56,6 +56,48 @@ struct WebSessionTests {
         #expect(browser.lastSetCookies.isEmpty)
     }
 
+    @Test(arguments: ModeUnderTest.allCases)
+    func aSessionIsSavedExactlyWhenOneOfItsFieldsDiffersFromTheLoadedOne(_ mode: ModeUnderTest) async throws {
+        let browser = Browser(try Self.manager(mode, clock: ManualClock()))
+        try await browser.request { session in
+            try await session.set(1, for: "count")
+            try await session.set("blue", for: "colour")
+        }
+        #expect(!browser.lastSetCookies.isEmpty)
+
+        // The same values again, or a change undone within the request: the session as written
+        // equals the session as loaded, field by field, so nothing is sent.
+        try await browser.request { session in
+            try await session.set(1, for: "count")
+            try await session.set("red", for: "colour")
+            try await session.set("blue", for: "colour")
+            try await session.flash("gone", for: "notice")
+            _ = try await session.takeFlash(String.self, "notice")
+        }
+        #expect(browser.lastSetCookies.isEmpty)
+
+        // A change to any one field is a change, and leaves the session as loaded untouched
+        // (the next request still sees the values before it where the request did not write).
+        let changes: [(String, @Sendable (RequestSession) async throws -> Void)] = [
+            ("data", { try await $0.set(2, for: "count") }),
+            ("a removed key", { _ = try await $0.removeValue(forKey: "colour") }),
+            ("flash", { try await $0.flash("hello", for: "notice") }),
+            ("a login (which also renews the id)", { try await $0.logIn(user: "alice") }),
+            ("CSRF secret", { _ = try await $0.csrfToken() }),
+        ]
+        for (field, change) in changes {
+            try await browser.request { try await change($0) }
+            #expect(!browser.lastSetCookies.isEmpty, "a change to \(field) is saved")
+        }
+        let (state, _) = try await browser.request { session in
+            (
+                try await session.get(Int.self, "count"), try await session.get(String.self, "colour"),
+                try await session.user()
+            )
+        }
+        #expect(state.0 == 2 && state.1 == nil && state.2 == "alice")
+    }
+
     @Test func cookiesCarryTheSafeDefaultAttributes() async throws {
         let browser = Browser(try Self.manager(.client, clock: ManualClock()))
         _ = try await browser.count()
@@ -541,48 +583,6 @@ struct WebSessionTests {
     }
 
     // MARK: Flash and CSRF
-
-    @Test(arguments: ModeUnderTest.allCases)
-    func aSessionIsSavedExactlyWhenOneOfItsFieldsDiffersFromTheLoadedOne(_ mode: ModeUnderTest) async throws {
-        let browser = Browser(try Self.manager(mode, clock: ManualClock()))
-        try await browser.request { session in
-            try await session.set(1, for: "count")
-            try await session.set("blue", for: "colour")
-        }
-        #expect(!browser.lastSetCookies.isEmpty)
-
-        // The same values again, or a change undone within the request: the session as written
-        // equals the session as loaded, field by field, so nothing is sent.
-        try await browser.request { session in
-            try await session.set(1, for: "count")
-            try await session.set("red", for: "colour")
-            try await session.set("blue", for: "colour")
-            try await session.flash("gone", for: "notice")
-            _ = try await session.takeFlash(String.self, "notice")
-        }
-        #expect(browser.lastSetCookies.isEmpty)
-
-        // A change to any one field is a change, and leaves the session as loaded untouched
-        // (the next request still sees the values before it where the request did not write).
-        let changes: [(String, @Sendable (RequestSession) async throws -> Void)] = [
-            ("data", { try await $0.set(2, for: "count") }),
-            ("a removed key", { _ = try await $0.removeValue(forKey: "colour") }),
-            ("flash", { try await $0.flash("hello", for: "notice") }),
-            ("user", { try await $0.logIn(user: "alice") }),
-            ("CSRF secret", { _ = try await $0.csrfToken() }),
-        ]
-        for (field, change) in changes {
-            try await browser.request { try await change($0) }
-            #expect(!browser.lastSetCookies.isEmpty, "a change to \(field) is saved")
-        }
-        let (state, _) = try await browser.request { session in
-            (
-                try await session.get(Int.self, "count"), try await session.get(String.self, "colour"),
-                try await session.user()
-            )
-        }
-        #expect(state.0 == 2 && state.1 == nil && state.2 == "alice")
-    }
 
     @Test(arguments: ModeUnderTest.allCases)
     func flashValuesLiveUntilReadOnce(_ mode: ModeUnderTest) async throws {

@@ -108,8 +108,7 @@ public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
     public let name: String
     /// The cookie's value (read out of ``headerValue``, which is where it is kept).
     public var value: String {
-        let start = headerValue.utf8.index(headerValue.startIndex, offsetBy: name.utf8.count + 1)
-        return String(headerValue[start..<headerValue.utf8.index(start, offsetBy: valueLength)])
+        String(Substring(headerValue.utf8.dropFirst(name.utf8.count + 1).prefix(valueLength)))
     }
     /// `Max-Age` in seconds, or `nil` for a cookie that lives as long as the browser session.
     public let maxAge: Int?
@@ -143,8 +142,10 @@ public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
 
     /// A cookie whose attributes are already rendered, by ``CookieAttributes/rendered(maxAge:expires:)``
     /// with the same `maxAge` (so that several chunks of one session render them once). The
-    /// header value is written into one buffer of its final size: a sealed session is a kilobyte
-    /// or more of text, copied once.
+    /// header value is written into one buffer of its final size. (A session sealed into one
+    /// cookie does not come this way: its text is written straight into the header by
+    /// ``init(name:valueLength:maxAge:renderedAttributes:writeValue:)``; chunks, id cookies and
+    /// deletions do.)
     init(name: String, value: String, maxAge: Int?, renderedAttributes attributes: String) {
         self.name = name
         self.valueLength = value.utf8.count

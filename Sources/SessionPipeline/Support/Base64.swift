@@ -102,7 +102,7 @@ package enum Base64 {
     /// Writes the unpadded base64url encoding of `bytes` into `output`, which holds exactly
     /// ``encodedLength(_:padded:)`` bytes for it.
     package static func urlEncode(_ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<UInt8>) {
-        let written = encode(bytes.bindMemory(to: UInt8.self), into: output, url: true, padded: false)
+        let written = encode(bytes.assumingMemoryBound(to: UInt8.self), into: output, url: true, padded: false)
         precondition(written == output.count, "the output does not hold exactly the encoding")
     }
 

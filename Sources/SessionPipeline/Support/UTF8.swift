@@ -144,6 +144,7 @@ public enum UTF8Text {
         return a.withUTF8 { a in b.withUTF8 { b in compare(a, b) } }
     }
 
+    /// Orders two runs of UTF-8 bytes as ``compare(_:_:)`` orders strings.
     @inlinable @inline(__always)
     static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
         guard let x = a.baseAddress, let y = b.baseAddress else { return a.count - b.count }
