@@ -461,6 +461,9 @@ struct JSONParser: ~Copyable {
         }
     }
 
+    // Inlined, as `compareBytes` is: called as methods, both took the parser (850 bytes with its
+    // key cache) by a copy made for the call, twice per key.
+    @inline(__always)
     private func checkDepth(_ depth: Int) throws {
         guard depth < maximumDepth else { throw fail("nesting deeper than \(maximumDepth) levels") }
     }
@@ -561,6 +564,7 @@ struct JSONParser: ~Copyable {
     }
 
     /// Orders two ranges of the input by their bytes, as ``UTF8Text/compare(_:_:)`` orders strings.
+    @inline(__always)
     private func compareBytes(_ a: Range<Int>, _ b: Range<Int>) -> Int {
         guard let base = input.baseAddress else { return a.count - b.count }
         return UTF8Text.compare(base + a.lowerBound, a.count, base + b.lowerBound, b.count)
