@@ -90,7 +90,11 @@ public struct JSONSerializer: SessionSerializer {
     }
 
     private func parse(_ input: UnsafeRawBufferPointer) throws -> SessionValue {
-        var parser = JSONParser(input: input, maximumDepth: maximumDepth)
+        try StringCache.withTable { keys in try parse(input, keys: keys) }
+    }
+
+    private func parse(_ input: UnsafeRawBufferPointer, keys: StringCache) throws -> SessionValue {
+        var parser = JSONParser(input: input, maximumDepth: maximumDepth, keys: keys)
         do {
             parser.skipWhitespace()
             let value = try parser.parseValue(depth: 0)
@@ -402,11 +406,12 @@ struct JSONParser: ~Copyable {
     private var pendingEntries = PendingStack<SessionDictionary.Entry>()
     private var pendingElements = PendingStack<SessionValue>()
     /// The keys already made from this input (`sku`, `qty`, … repeated in every element of a list).
-    private var keys = StringCache()
+    private let keys: StringCache
 
-    init(input: UnsafeRawBufferPointer, maximumDepth: Int) {
+    init(input: UnsafeRawBufferPointer, maximumDepth: Int, keys: StringCache) {
         self.input = input
         self.maximumDepth = maximumDepth
+        self.keys = keys
     }
 
     private func fail(_ reason: String, at position: Int? = nil) -> Failure {

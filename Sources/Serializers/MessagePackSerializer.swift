@@ -66,20 +66,25 @@ public struct MessagePackSerializer: SessionSerializer {
             throw SessionError(.unknownFormat, "payload does not start with the binary tag 0x21", layer: "Binary")
         }
         return try bytes.withUnsafeBytes { raw in
-            try read(raw, from: 1) { reader in
-                let value = try reader.readValue(depth: 0)
-                try reader.finish()
-                return value
+            try StringCache.withTable { strings in
+                try read(raw, from: 1, strings: strings) { reader in
+                    let value = try reader.readValue(depth: 0)
+                    try reader.finish()
+                    return value
+                }
             }
         }
     }
 
-    /// Runs `body` with a reader over `raw` from `position`; a fault it finds becomes
-    /// ``SessionError/Code/malformed`` naming the byte.
+    /// Runs `body` with a reader over `raw` from `position` (making strings through `strings`); a
+    /// fault it finds becomes ``SessionError/Code/malformed`` naming the byte.
     func read<T>(
-        _ raw: UnsafeRawBufferPointer, from position: Int, _ body: (inout MessagePackReader) throws -> T
+        _ raw: UnsafeRawBufferPointer,
+        from position: Int,
+        strings: StringCache = StringCache(),
+        _ body: (inout MessagePackReader) throws -> T
     ) throws -> T {
-        var reader = MessagePackReader(input: raw, position: position, maximumDepth: maximumDepth)
+        var reader = MessagePackReader(input: raw, position: position, maximumDepth: maximumDepth, strings: strings)
         do {
             return try body(&reader)
         } catch let failure as MessagePackReader.Failure {
@@ -128,10 +133,17 @@ extension MessagePackSerializer: SplicingSerializer {
     public func decode(_ value: EncodedValue) throws -> SessionValue {
         try checkTag(value)
         return try value.bytes.withUnsafeBytes { raw in
-            try read(raw, from: 0) { reader in
-                let decoded = try reader.readValue(depth: 0)
-                try reader.finish()
-                return decoded
+            func decoded(_ strings: StringCache) throws -> SessionValue {
+                try read(raw, from: 0, strings: strings) { reader in
+                    let decoded = try reader.readValue(depth: 0)
+                    try reader.finish()
+                    return decoded
+                }
+            }
+            // Keys repeat only inside containers (maps, arrays): a scalar needs no string cache.
+            switch raw.first ?? 0 {
+            case 0x80...0x9F, 0xDC...0xDF: return try StringCache.withTable(decoded)
+            default: return try decoded(StringCache())
             }
         }
     }
@@ -392,12 +404,13 @@ struct MessagePackReader {
     let input: UnsafeRawBufferPointer
     var position: Int
     let maximumDepth: Int
-    var strings = StringCache()
+    let strings: StringCache
 
-    init(input: UnsafeRawBufferPointer, position: Int, maximumDepth: Int) {
+    init(input: UnsafeRawBufferPointer, position: Int, maximumDepth: Int, strings: StringCache = StringCache()) {
         self.input = input
         self.position = position
         self.maximumDepth = maximumDepth
+        self.strings = strings
     }
 
     /// Checks that the value read was the whole input.

@@ -4,39 +4,50 @@ internal import SessionPipeline
 /// every element of a list (`sku`, `qty`, …) is validated and made once per document instead of
 /// once per use.
 ///
-/// A direct-mapped table of 32 slots on the stack, indexed by length and end bytes, remembering
-/// where in the input each string's bytes lie: a lookup is one comparison of at most 32 bytes.
-/// The table is set up on the first short string, so a reader that makes none (one scalar
-/// decoded, a map split into encoded entries) neither fills nor destroys its 32 strings.
+/// A direct-mapped table of 32 slots, indexed by length and end bytes, remembering where in the
+/// input each string's bytes lie: a lookup is one comparison of at most 32 bytes.
+///
+/// The table lives in a stack buffer of the call that reads a whole document
+/// (``withTable(_:)``); the cache itself is a pointer to it, or `nil` for a reader of one value,
+/// which makes each string afresh. (Held inline as an optional, the 770-byte table made every
+/// reader that size: a reader of one value was set up by copying an empty table into it, once per
+/// value a request decodes.) The table's slots are filled on first use.
 struct StringCache {
     /// The longest string cached, in bytes.
     static let longest = 32
 
-    private var table: Table?
-    /// Whether `table` is made: a flag of its own, since `table == nil` takes the optional by value
-    /// and so copies the whole table (retaining its 32 strings) to test it.
-    private var hasTable = false
+    private let table: UnsafeMutablePointer<Table>?
 
-    /// Creates an empty cache.
-    init() {}
+    /// A cache that remembers nothing: every string is made afresh.
+    init() {
+        table = nil
+    }
+
+    private init(table: UnsafeMutablePointer<Table>) {
+        self.table = table
+    }
+
+    /// Calls `body` with a cache whose table lives on the stack for the duration of the call.
+    static func withTable<Result>(_ body: (StringCache) throws -> Result) rethrows -> Result {
+        try withUnsafeTemporaryAllocation(of: Table.self, capacity: 1) { buffer in
+            let table = buffer.baseAddress!
+            table.initialize(to: Table())
+            defer { table.deinitialize(count: 1) }
+            return try body(StringCache(table: table))
+        }
+    }
 
     /// The string spelled by the `count` bytes at `offset` in `input`, from the cache or made (and
     /// remembered when short); `nil` when the bytes are not valid UTF-8. Every call for one cache
     /// must pass the same input.
-    mutating func string(at offset: Int, count: Int, in input: UnsafeRawBufferPointer) -> String? {
-        guard count > 0, count <= Self.longest, let base = input.baseAddress else {
+    func string(at offset: Int, count: Int, in input: UnsafeRawBufferPointer) -> String? {
+        guard let table, count > 0, count <= Self.longest, let base = input.baseAddress else {
             return UTF8Text.string(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + count)]))
         }
-        if !hasTable {
-            table = Table()
-            hasTable = true
-        }
-        // A mutating call through `!` works on the table in place; reading a field through `!`
-        // would copy the whole table out of the optional first.
-        return table!.string(at: offset, count: count, in: input, base: base)
+        return table.pointee.string(at: offset, count: count, in: input, base: base)
     }
 
-    private struct Table {
+    fileprivate struct Table {
         /// `offset << 8 | count` into the input, or -1 for an empty slot.
         var places = InlineArray<32, Int>(repeating: -1)
         var strings = InlineArray<32, String>(repeating: "")
