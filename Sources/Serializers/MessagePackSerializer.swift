@@ -269,11 +269,7 @@ private struct MessagePackWriter: ~Copyable {
     ) -> Int {
         var order = 0
         withUTF8InPlace(a.pointer(to: \.key)!) { a in
-            withUTF8InPlace(b.pointer(to: \.key)!) { b in
-                order = UTF8Text.compare(
-                    UnsafeRawPointer(a.baseAddress ?? UnsafePointer(bitPattern: 1)!), a.count,
-                    UnsafeRawPointer(b.baseAddress ?? UnsafePointer(bitPattern: 1)!), b.count)
-            }
+            withUTF8InPlace(b.pointer(to: \.key)!) { b in order = UTF8Text.compare(bytes: a, b) }
         }
         return order
     }

@@ -135,18 +135,19 @@ public enum UTF8Text {
         // Native and small strings are read in place; a copy (which retains a native string's
         // storage, and for a bridged one makes it contiguous) only for the rest.
         if let order = a.utf8.withContiguousStorageIfAvailable({ a in
-            b.utf8.withContiguousStorageIfAvailable { b in compare(a, b) }
+            b.utf8.withContiguousStorageIfAvailable { b in compare(bytes: a, b) }
         }), let order {
             return order
         }
         var a = a
         var b = b
-        return a.withUTF8 { a in b.withUTF8 { b in compare(a, b) } }
+        return a.withUTF8 { a in b.withUTF8 { b in compare(bytes: a, b) } }
     }
 
-    /// Orders two runs of UTF-8 bytes as ``compare(_:_:)`` orders strings.
+    /// Orders two runs of UTF-8 bytes as ``compare(_:_:)`` orders strings: negative, zero or
+    /// positive.
     @inlinable @inline(__always)
-    static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+    public static func compare(bytes a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
         guard let x = a.baseAddress, let y = b.baseAddress else { return a.count - b.count }
         return compare(x, a.count, y, b.count)
     }
