@@ -141,27 +141,19 @@ public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A cookie whose attributes are already rendered, by ``CookieAttributes/rendered(maxAge:expires:)``
-    /// with the same `maxAge` (so that several chunks of one session render them once). The
-    /// header value is written into one buffer of its final size. (A session sealed into one
-    /// cookie does not come this way: its text is written straight into the header by
-    /// ``init(name:valueLength:maxAge:renderedAttributes:writeValue:)``; chunks, id cookies and
-    /// deletions do.)
+    /// with the same `maxAge` (so that several chunks of one session render them once).
     init(name: String, value: String, maxAge: Int?, renderedAttributes attributes: String) {
-        self.name = name
-        self.valueLength = value.utf8.count
-        self.maxAge = maxAge
-        var header = ""
-        header.reserveCapacity(name.utf8.count + 1 + value.utf8.count + attributes.utf8.count)
-        header += name
-        header += "="
-        header += value
-        header += attributes
-        self.headerValue = header
+        self.init(name: name, valueLength: value.utf8.count, maxAge: maxAge, renderedAttributes: attributes) {
+            output in
+            var value = value
+            value.withUTF8 { _ = output.initialize(fromContentsOf: $0) }
+        }
     }
 
     /// A cookie whose value `writeValue` writes straight into the header value (exactly
-    /// `valueLength` bytes of ASCII): a sealed session's base64url text goes into the one string
-    /// it ends up in, with no string of its own to make and copy first.
+    /// `valueLength` bytes of ASCII), which is written into one buffer of its final size: a sealed
+    /// session's base64url text goes into the one string it ends up in, with no string of its own
+    /// to make and copy first.
     init(
         name: String,
         valueLength: Int,
