@@ -118,8 +118,8 @@ public struct CookieCodec: Sendable {
     public let serializer: any SessionSerializer
     private let readersByTag: [(any SessionSerializer)?]
     /// The serializer for new cookies as a ``SplicingSerializer``, when it is one, behind one
-    /// reference (see ``SplicingReader``).
-    package let splicingReader: SplicingReader?
+    /// reference (see ``Shared``).
+    package let splicingReader: Shared<any SplicingSerializer>?
     /// The compression applied before sealing, if any.
     public let compression: Compression?
     /// Encryption or signing.
@@ -156,7 +156,7 @@ public struct CookieCodec: Sendable {
         self.attributeTemplate = CookieAttributes.Template(configuration.attributes)
         self.serializer = serializer
         self.readersByTag = table
-        self.splicingReader = (serializer as? any SplicingSerializer).map(SplicingReader.init)
+        self.splicingReader = (serializer as? any SplicingSerializer).map(Shared.init)
         self.compression = compression
         self.protection = protection
         self.decompressor = Compression(
@@ -467,5 +467,5 @@ public struct CookieCodec: Sendable {
     }
 
     /// The serializer for new cookies as a ``SplicingSerializer``, when it is one.
-    public var splicingSerializer: (any SplicingSerializer)? { splicingReader?.serializer }
+    public var splicingSerializer: (any SplicingSerializer)? { splicingReader?.value }
 }

@@ -9,8 +9,9 @@ struct SessionData: Sendable {
     private(set) var decoded: SessionDictionary
     /// Entries still encoded, sorted by the UTF-8 bytes of their keys.
     private(set) var encoded: [EncodedEntry]
-    /// The serializer that read ``encoded`` (and decodes it); `nil` when nothing is encoded.
-    private let reader: SplicingReader?
+    /// The serializer that read ``encoded`` (and decodes it); `nil` when nothing is encoded. Behind
+    /// a reference: held as an existential, it made the stored and loaded sessions address-only.
+    private let reader: Shared<any SplicingSerializer>?
 
     /// All entries decoded.
     init(_ dictionary: SessionDictionary = SessionDictionary()) {
@@ -20,7 +21,7 @@ struct SessionData: Sendable {
     }
 
     /// Entries left encoded, sorted by key (as ``SplicingSerializer/entries(of:)`` returns them).
-    init(encoded: [EncodedEntry], reader: SplicingReader) {
+    init(encoded: [EncodedEntry], reader: Shared<any SplicingSerializer>) {
         self.decoded = SessionDictionary()
         self.encoded = encoded
         self.reader = reader
@@ -56,7 +57,7 @@ struct SessionData: Sendable {
     func value(forKey key: String) throws -> SessionValue? {
         if let value = decoded[key] { return value }
         guard let index = encodedIndex(key), let reader else { return nil }
-        return try reader.serializer.decode(encoded[index].value)
+        return try reader.value.decode(encoded[index].value)
     }
 
     /// The value under `key` decoded as `T`, or `nil` when the key is absent.
@@ -85,7 +86,7 @@ struct SessionData: Sendable {
         guard let reader, !encoded.isEmpty else { return decoded }
         var all = decoded
         for entry in encoded {
-            all[entry.key] = try reader.serializer.decode(entry.value)
+            all[entry.key] = try reader.value.decode(entry.value)
         }
         return all
     }
@@ -162,22 +163,5 @@ extension SessionData: Equatable {
             return false
         }
         return true
-    }
-}
-
-/// A ``SplicingSerializer`` behind one class reference, as the values of a request hold it.
-///
-/// A session's data keeps the serializer that left its entries encoded. Held as an existential,
-/// it made every type around it (the stored session, the loaded session, their optionals)
-/// address-only: each copy, and each `!= nil` test, went through value-witness calls that retained
-/// the existential's contents one by one. A class reference keeps those types loadable: a copy is
-/// a retain per field, and a test for `nil` reads one word. A codec makes its reader once.
-package final class SplicingReader: Sendable {
-    /// The serializer.
-    package let serializer: any SplicingSerializer
-
-    /// Wraps `serializer`.
-    package init(_ serializer: any SplicingSerializer) {
-        self.serializer = serializer
     }
 }

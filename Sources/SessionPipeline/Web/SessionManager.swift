@@ -138,16 +138,17 @@ public struct SessionManager: Sendable {
         /// id cookie on every request that moves the deadline).
         let cookieAttributes: CookieAttributes.Template
         let clock: any SessionClock
-        let codec: CookieCodec?
-        let store: SessionStore?
         let cookie: CookieCodec.Configuration
-        // The codec and the stores again, each behind a reference of its own, for the per-request
-        // paths. Both types hold existentials, so they are address-only: binding an optional one
-        // (`if let codec`) copied it through value witnesses that retained every part, parts that
-        // every request shares with every other. Bound from here, it is the reference alone, and
-        // the value is used where it lies.
+        // The codec and the stores, each behind a reference of its own. Both types hold
+        // existentials, so they are address-only: binding an optional one (`if let codec`) copied
+        // it through value witnesses that retained every part, parts that every request shares
+        // with every other. Bound from here, it is the reference alone, and the value is used
+        // where it lies.
+        /// The cookie codec (client and hybrid mode).
         let client: Shared<CookieCodec>?
+        /// The session store (server and hybrid mode).
         let server: Shared<SessionStore>?
+        /// `options.revocations`.
         let revocations: Shared<SessionStore>?
 
         init(
@@ -157,18 +158,9 @@ public struct SessionManager: Sendable {
             (self.mode, self.options, self.clock) = (mode, options, clock)
             (self.expiry, self.hasUserIndex) = (options.expiry, options.userIndex != nil)
             self.cookieAttributes = CookieAttributes.Template(cookie.attributes)
-            (self.codec, self.store, self.cookie) = (codec, store, cookie)
+            self.cookie = cookie
             (self.client, self.server) = (codec.map(Shared.init), store.map(Shared.init))
             self.revocations = options.revocations.map(Shared.init)
-        }
-    }
-
-    /// A value behind a class reference (see ``Parts``).
-    final class Shared<Value: Sendable>: Sendable {
-        let value: Value
-
-        init(_ value: Value) {
-            self.value = value
         }
     }
 
@@ -181,8 +173,8 @@ public struct SessionManager: Sendable {
     /// The clock every deadline is computed from.
     public var clock: any SessionClock { parts.clock }
 
-    var codec: CookieCodec? { parts.codec }
-    var store: SessionStore? { parts.store }
+    var codec: CookieCodec? { parts.client?.value }
+    var store: SessionStore? { parts.server?.value }
     /// The cookie's name, attributes and limits.
     public var cookie: CookieCodec.Configuration { parts.cookie }
 
@@ -332,8 +324,8 @@ public struct SessionManager: Sendable {
         var version: RecordVersion?
         var needsReseal = opened.needsReseal
         let decoded: StoredSession.Decoded
-        if let reader = codec.splicingReader, opened.payload.first == reader.serializer.tag,
-            let entries = try reader.serializer.entries(of: EncodedValue(payload: opened.payload))
+        if let reader = codec.splicingReader, opened.payload.first == reader.value.tag,
+            let entries = try reader.value.entries(of: EncodedValue(payload: opened.payload))
         {
             // The data entries stay encoded until the request uses them.
             decoded = try StoredSession.decode(entries: entries, reader: reader)
@@ -454,7 +446,7 @@ public struct SessionManager: Sendable {
         do {
             let payload =
                 if let reader = codec.splicingReader {
-                    try reader.serializer.serialize(loaded.current.spliced)
+                    try reader.value.serialize(loaded.current.spliced)
                 } else {
                     try codec.serializer.serialize(try loaded.current.persistedValue())
                 }

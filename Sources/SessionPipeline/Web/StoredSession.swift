@@ -213,18 +213,18 @@ struct StoredSession: Sendable, Equatable {
     ///
     /// - Throws: ``SessionError/Code/corrupt`` when the value does not have the shape of a
     ///   session, or the serializer's error for a field that does not decode.
-    static func decode(entries: [EncodedEntry], reader: SplicingReader) throws -> Decoded {
+    static func decode(entries: [EncodedEntry], reader: Shared<any SplicingSerializer>) throws -> Decoded {
         var fields = SessionDictionary()
         var data: [EncodedEntry]?
         for entry in entries {
             if entry.key == "data" {
-                guard let dataEntries = try reader.serializer.entries(of: entry.value) else {
+                guard let dataEntries = try reader.value.entries(of: entry.value) else {
                     throw SessionError(
                         .corrupt, "the stored session has data that is not a dictionary", layer: "SessionManager")
                 }
                 data = dataEntries
             } else {
-                fields[entry.key] = try reader.serializer.decode(entry.value)
+                fields[entry.key] = try reader.value.decode(entry.value)
             }
         }
         return try decode(fields: fields, data: data.map { SessionData(encoded: $0, reader: reader) })
