@@ -119,11 +119,6 @@ public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
     /// The length of the value in UTF-8 bytes.
     let valueLength: Int
 
-    /// `name=value`, as a browser sends the cookie back, without copying the value out.
-    var pair: Substring {
-        Substring(headerValue.utf8.prefix(name.utf8.count + 1 + valueLength))
-    }
-
     /// The name, the value's length and the attributes, without the value itself, so a cookie can
     /// be logged.
     public var description: String {

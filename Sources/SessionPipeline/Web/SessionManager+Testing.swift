@@ -47,7 +47,30 @@ extension SessionManager {
     /// The `Cookie` header value a browser would send after receiving `cookies` (deletions left
     /// out).
     public static func cookieHeader(from cookies: [SetCookie]) -> String {
-        cookies.filter { !$0.isDeletion }.map(\.pair).joined(separator: "; ")
+        // Each `name=value` is the start of its header value: they are copied into one buffer of
+        // the header's final size (no array of pairs, no generic join).
+        var length = 0
+        for cookie in cookies where !cookie.isDeletion {
+            length += (length == 0 ? 0 : 2) + cookie.name.utf8.count + 1 + cookie.valueLength
+        }
+        guard length > 0 else { return "" }
+        return String(unsafeUninitializedCapacity: length) { header in
+            var end = 0
+            for cookie in cookies where !cookie.isDeletion {
+                if end > 0 {
+                    header[end] = UInt8(ascii: ";")
+                    header[end + 1] = UInt8(ascii: " ")
+                    end += 2
+                }
+                var value = cookie.headerValue
+                let count = cookie.name.utf8.count + 1 + cookie.valueLength
+                value.withUTF8 { value in
+                    end += UnsafeMutableBufferPointer(rebasing: header[end...])
+                        .initialize(fromContentsOf: UnsafeBufferPointer(rebasing: value[..<count]))
+                }
+            }
+            return end
+        }
     }
 
     /// The `Cookie` header value a browser would send after receiving these `Set-Cookie` header
