@@ -75,7 +75,7 @@ func roundTripBenchmarks() async throws {
 func cookieRoundTrip(_ codec: CookieCodec, _ value: SessionValue, now: UnixTime) throws -> (SessionValue?, Int) {
     let cookies = try codec.setCookies(for: value, expires: now + .seconds(1800), now: now, previousChunks: 0)
     let header = SessionManager.cookieHeader(from: cookies)
-    return (try codec.read(CookieHeader.parse(header), now: now)?.value, header.utf8.count)
+    return (try codec.read(cookieHeaders: [header], now: now)?.value, header.utf8.count)
 }
 
 /// The cache's hit path: `get` of the 1 KiB reference session through a full stack (cache, binary,

@@ -221,7 +221,12 @@ public struct CookieCodec: Sendable {
     ///   ``SessionError/Code/authenticationFailed``, ``SessionError/Code/unknownKeyID``,
     ///   ``SessionError/Code/expired``, or a serializer's or decompressor's error.
     public func open(_ text: some StringProtocol, now: UnixTime) throws -> Opened {
-        let opened = try openPayload(text, now: now)
+        try open(utf8: text.utf8, now: now)
+    }
+
+    /// Opens sealed text given as its UTF-8 bytes, as ``open(_:now:)`` does.
+    func open(utf8 text: some Collection<UInt8>, now: UnixTime) throws -> Opened {
+        let opened = try openPayload(utf8: text, now: now)
         return Opened(value: try deserialize(opened.payload), expires: opened.expires, needsReseal: opened.needsReseal)
     }
 
@@ -250,8 +255,13 @@ public struct CookieCodec: Sendable {
     ///
     /// - Throws: as ``open(_:now:)``, except for the serializer's errors.
     public func openPayload(_ text: some StringProtocol, now: UnixTime) throws -> OpenedPayload {
+        try openPayload(utf8: text.utf8, now: now)
+    }
+
+    /// Opens sealed text given as its UTF-8 bytes, as ``openPayload(_:now:)`` does.
+    func openPayload(utf8 text: some Collection<UInt8>, now: UnixTime) throws -> OpenedPayload {
         // Decoded into a temporary buffer and opened from there: the envelope is never kept.
-        let opened = try Base64.withDecoded(text.utf8, url: true) { bytes in
+        let opened = try Base64.withDecoded(text, url: true) { bytes in
             switch protection {
             case .encrypted(let encryption):
                 let opened = try encryption.open(bytes, context: configuration.name, now: now)
@@ -386,84 +396,129 @@ public struct CookieCodec: Sendable {
     /// - Throws: ``SessionError/Code/malformed`` for a chunk count out of range or a missing
     ///   chunk, ``SessionError/Code/tooLarge`` when the cookies exceed the header budget.
     public func sealedText(in cookies: [(name: String, value: String)]) throws -> (text: String, chunks: Int)? {
-        guard let first = cookies.first(where: { $0.name == configuration.name })?.value else { return nil }
+        try RequestCookies.withCookies(cookies) { cookies in
+            try withSealedText(in: cookies) { (String(decoding: $0, as: UTF8.self), $1) }
+        }
+    }
+
+    /// Calls `body` with the sealed text, as UTF-8 bytes, and the number of cookies it came in, as
+    /// ``sealedText(in:)-([(name:value:)])`` finds them; `nil` when the request carries none of
+    /// this session's cookies. Text that came in one cookie is read where it lies, in the request's
+    /// header; chunks are joined into one buffer.
+    func withSealedText<Result>(
+        in cookies: RequestCookies,
+        _ body: (_ text: UnsafeBufferPointer<UInt8>, _ chunks: Int) throws -> Result
+    ) throws -> Result? {
+        guard let first = cookies.value(named: configuration.name) else { return nil }
         // The sealed text is base64url, so a "." can only end the chunk count ("2." to "99."):
         // only the first three bytes are looked at.
-        guard let dot = first.utf8.prefix(3).firstIndex(of: UInt8(ascii: ".")) else {
-            guard first.utf8.count <= configuration.maximumHeaderBytes else {
+        guard let dot = first.prefix(3).firstIndex(of: UInt8(ascii: ".")) else {
+            guard first.count <= configuration.maximumHeaderBytes else {
                 throw SessionError(
                     .tooLarge, "the session cookie is larger than the header budget", layer: "CookieCodec")
             }
-            return (first, 1)
+            return try body(first, 1)
         }
-        guard let count = Int(first[..<dot]), count >= 2, count <= configuration.maximumChunks else {
+        var count = 0
+        for digit in first[..<dot] {
+            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else {
+                count = -1
+                break
+            }
+            count = count * 10 + Int(digit - UInt8(ascii: "0"))
+        }
+        guard dot > 0, count >= 2, count <= configuration.maximumChunks else {
             throw SessionError(.malformed, "the session cookie's chunk count is out of range", layer: "CookieCodec")
         }
-        var text = String(first[first.utf8.index(after: dot)...])
+        var text = Array(first[(dot + 1)...])
         for index in 1..<count {
-            guard let part = cookies.first(where: { $0.name == chunkName(index) })?.value else {
+            guard let part = cookies.value(named: chunkName(index)) else {
                 throw SessionError(
                     .malformed, "chunk \(index) of \(count) of the session cookie is missing", layer: "CookieCodec")
             }
-            text += part
-            guard text.utf8.count <= configuration.maximumHeaderBytes else {
+            guard text.count + part.count <= configuration.maximumHeaderBytes else {
                 throw SessionError(
                     .tooLarge, "the session cookies are larger than the header budget", layer: "CookieCodec")
             }
+            text += part
         }
-        return (text, count)
+        return try text.withUnsafeBufferPointer { try body($0, count) }
     }
 
     /// How many of this session's cookies (`NAME`, `NAME_1`, …) a request carries, including
     /// stale chunks, up to ``Configuration/maximumChunks``.
     public func presentChunks(in cookies: [(name: String, value: String)]) -> Int {
+        RequestCookies.withCookies(cookies) { presentChunks(in: $0) }
+    }
+
+    /// How many of this session's cookies a request carries, as
+    /// ``presentChunks(in:)-([(name:value:)])`` counts them.
+    func presentChunks(in cookies: RequestCookies) -> Int {
         // One pass over the cookies' names, instead of formatting each possible chunk name.
         var highest = 0
-        for cookie in cookies {
-            if let index = chunkIndex(ofCookieNamed: cookie.name), index >= highest {
+        cookies.forEach { name, _ in
+            if let index = chunkIndex(ofCookieNamed: name), index >= highest {
                 highest = index + 1
             }
+            return true
         }
         return highest
     }
 
     /// The chunk `name` names (0 for the session cookie itself, 1 for `NAME_1`, …), when it is
     /// one of this session's below ``Configuration/maximumChunks``; the inverse of ``chunkName(_:)``.
-    func chunkIndex(ofCookieNamed name: String) -> Int? {
-        var name = name
-        return name.withUTF8 { name -> Int? in
-            var base = configuration.name
-            return base.withUTF8 { base -> Int? in
-                guard name.count >= base.count, name.prefix(base.count).elementsEqual(base) else {
-                    return nil
-                }
-                if name.count == base.count { return 0 }
-                // "_" and a decimal index from 1, without leading zeros, as chunkName writes it.
-                let digits = UnsafeBufferPointer(rebasing: name[(base.count + 1)...])
-                guard name[base.count] == UInt8(ascii: "_"), let first = digits.first, first != UInt8(ascii: "0"),
-                    digits.count <= 2
-                else { return nil }
-                var index = 0
-                for digit in digits {
-                    guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
-                    index = index * 10 + Int(digit - UInt8(ascii: "0"))
-                }
-                return index < configuration.maximumChunks ? index : nil
+    /// The name is UTF-8 bytes.
+    func chunkIndex(ofCookieNamed name: UnsafeBufferPointer<UInt8>) -> Int? {
+        var base = configuration.name
+        return base.withUTF8 { base -> Int? in
+            guard name.count >= base.count, name.prefix(base.count).elementsEqual(base) else {
+                return nil
             }
+            if name.count == base.count { return 0 }
+            // "_" and a decimal index from 1, without leading zeros, as chunkName writes it.
+            let digits = UnsafeBufferPointer(rebasing: name[(base.count + 1)...])
+            guard name[base.count] == UInt8(ascii: "_"), let first = digits.first, first != UInt8(ascii: "0"),
+                digits.count <= 2
+            else { return nil }
+            var index = 0
+            for digit in digits {
+                guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
+                index = index * 10 + Int(digit - UInt8(ascii: "0"))
+            }
+            return index < configuration.maximumChunks ? index : nil
         }
     }
 
     /// Reads the session from a request's cookies; `nil` when there is none.
     public func read(_ cookies: [(name: String, value: String)], now: UnixTime) throws -> Opened? {
-        guard let (text, _) = try sealedText(in: cookies) else { return nil }
-        return try open(text, now: now)
+        try RequestCookies.withCookies(cookies) { try read($0, now: now) }
+    }
+
+    /// Reads the session from a request's `Cookie` header values (one for HTTP/1.1; HTTP/2 may
+    /// send several); `nil` when there is none. The cookies are read in place: the sealed text is
+    /// decoded straight out of the header it came in, and no string is made for any cookie.
+    public func read(cookieHeaders: [String], now: UnixTime) throws -> Opened? {
+        try RequestCookies.withCookies(inHeaders: cookieHeaders) { try read($0, now: now) }
+    }
+
+    func read(_ cookies: RequestCookies, now: UnixTime) throws -> Opened? {
+        try withSealedText(in: cookies) { text, _ in try open(utf8: text, now: now) }
     }
 
     /// Reads the session's payload from a request's cookies, without deserializing it; `nil` when
     /// there is none.
     public func readPayload(_ cookies: [(name: String, value: String)], now: UnixTime) throws -> OpenedPayload? {
-        guard let (text, _) = try sealedText(in: cookies) else { return nil }
-        return try openPayload(text, now: now)
+        try RequestCookies.withCookies(cookies) { try readPayload($0, now: now) }
+    }
+
+    /// Reads the session's payload from a request's `Cookie` header values, in place as
+    /// ``read(cookieHeaders:now:)`` does, without deserializing it; `nil` when there is none.
+    public func readPayload(cookieHeaders: [String], now: UnixTime) throws -> OpenedPayload? {
+        try RequestCookies.withCookies(inHeaders: cookieHeaders) { try readPayload($0, now: now) }
+    }
+
+    func readPayload(_ cookies: RequestCookies, now: UnixTime) throws -> OpenedPayload? {
+        try withSealedText(in: cookies) { text, _ in try openPayload(utf8: text, now: now) }
     }
 
     /// The serializer for new cookies as a ``SplicingSerializer``, when it is one.

@@ -202,9 +202,25 @@ public enum CookieHeader {
 
     private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> [(name: String, value: String)] {
         var cookies: [(name: String, value: String)] = []
+        forEachPair(in: bytes, limit: maximumCookies) { name, value in
+            cookies.append((string(bytes, name), string(bytes, value)))
+            return true
+        }
+        return cookies
+    }
+
+    /// Calls `body` with the byte ranges of the name and value of each cookie in the `Cookie`
+    /// header value `bytes`, in order, at most `limit` of them, as ``parse(_:)`` reads them, until
+    /// it returns `false`.
+    static func forEachPair(
+        in bytes: UnsafeBufferPointer<UInt8>,
+        limit: Int,
+        _ body: (_ name: Range<Int>, _ value: Range<Int>) -> Bool
+    ) {
         let count = bytes.count
         var position = 0
-        while position < count, cookies.count < maximumCookies {
+        var found = 0
+        while position < count, found < limit {
             // The name is short: scan it byte by byte; the value (kilobytes for a sealed
             // session) is searched for its end with memchr.
             var end = position
@@ -231,9 +247,9 @@ public enum CookieHeader {
                 value = value.lowerBound + 1..<value.upperBound - 1
             }
             guard !name.isEmpty else { continue }
-            cookies.append((string(bytes, name), string(bytes, value)))
+            found += 1
+            guard body(name, value) else { return }
         }
-        return cookies
     }
 
     /// The text of `range`, decoded as UTF-8 (invalid bytes replaced).

@@ -250,20 +250,32 @@ public struct SessionManager: Sendable {
     /// Reads the session a request's cookies carry.
     func load(cookieHeaders: [String]) async throws -> LoadedSession {
         let now = clock.now()
-        var cookies: [(name: String, value: String)] = []
-        for header in cookieHeaders {
-            // One `Cookie` header is the usual case (HTTP/1.1 sends one): its array is the list.
-            if cookies.isEmpty { cookies = CookieHeader.parse(header) } else { cookies += CookieHeader.parse(header) }
-            if cookies.count >= CookieHeader.maximumCookies { break }
-        }
         var found: LoadedSession?
         var presentChunks = 0
         var rejection: SessionError?
         do {
             if let client = parts.client {
-                found = try await loadClient(client.value, cookies, now: now, presentChunks: &presentChunks)
+                // The cookies are read in place, out of the headers: the sealed text is opened
+                // where it lies. `presentChunks` is set before anything can fail, so that a
+                // rejected cookie is still cleared.
+                let opened = try RequestCookies.withCookies(inHeaders: cookieHeaders) { cookies in
+                    presentChunks = client.value.presentChunks(in: cookies)
+                    guard presentChunks > 0 else { return nil as CookieCodec.OpenedPayload? }
+                    guard let opened = try client.value.readPayload(cookies, now: now) else {
+                        throw SessionError(
+                            .malformed, "chunk cookies arrived without the session cookie", layer: "SessionManager")
+                    }
+                    return opened
+                }
+                if let opened { found = try await loadClient(client.value, opened) }
             } else {
-                found = try await loadServer(cookies, presentChunks: &presentChunks)
+                let id = RequestCookies.withCookies(inHeaders: cookieHeaders) { cookies in
+                    cookies.value(named: cookie.name).map { String(decoding: $0, as: UTF8.self) }
+                }
+                if let id {
+                    presentChunks = 1
+                    found = try await loadServer(id: id)
+                }
             }
         } catch let error as SessionError where Self.describesInput(error) {
             rejection = error
@@ -281,14 +293,8 @@ public struct SessionManager: Sendable {
         return loaded
     }
 
-    /// The session the request's id cookie names, or `nil` when it has none; `presentChunks` is
-    /// set before anything can fail, so that a rejected cookie is still cleared.
-    private func loadServer(
-        _ cookies: [(name: String, value: String)],
-        presentChunks: inout Int
-    ) async throws -> LoadedSession? {
-        guard let text = cookies.first(where: { $0.name == cookie.name })?.value else { return nil }
-        presentChunks = 1
+    /// The session the request's id cookie, whose value is `text`, names.
+    private func loadServer(id text: String) async throws -> LoadedSession {
         let id: SessionID
         do {
             id = try SessionID(text)
@@ -306,19 +312,8 @@ public struct SessionManager: Sendable {
         return loaded
     }
 
-    /// The session the request's cookies hold, or `nil` when they hold none; `presentChunks`
-    /// is set before anything can fail, so that a rejected cookie is still cleared.
-    private func loadClient(
-        _ codec: CookieCodec,
-        _ cookies: [(name: String, value: String)],
-        now: UnixTime,
-        presentChunks: inout Int
-    ) async throws -> LoadedSession? {
-        presentChunks = codec.presentChunks(in: cookies)
-        guard presentChunks > 0 else { return nil }
-        guard let opened = try codec.readPayload(cookies, now: now) else {
-            throw SessionError(.malformed, "chunk cookies arrived without the session cookie", layer: "SessionManager")
-        }
+    /// The session the request's cookies hold, opened down to `opened`.
+    private func loadClient(_ codec: CookieCodec, _ opened: CookieCodec.OpenedPayload) async throws -> LoadedSession {
         var stored: StoredSession
         var serverID: SessionID?
         var version: RecordVersion?
