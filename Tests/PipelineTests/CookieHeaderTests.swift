@@ -20,7 +20,8 @@ struct CookieHeaderTests {
 
     @Test func noCookiesOrOnlyDeletionsMakeAnEmptyHeader() {
         #expect(SessionManager.cookieHeader(from: []) == "")
-        #expect(SessionManager.cookieHeader(from: [SetCookie.deletion(of: "session", attributes: Self.attributes)]) == "")
+        #expect(
+            SessionManager.cookieHeader(from: [SetCookie.deletion(of: "session", attributes: Self.attributes)]) == "")
     }
 
     @Test func aCookieWithAnEmptyValueIsSentAsNameAndEquals() {

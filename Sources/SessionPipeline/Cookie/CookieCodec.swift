@@ -456,7 +456,7 @@ public struct CookieCodec: Sendable {
     func presentChunks(in cookies: RequestCookies) -> Int {
         // One pass over the cookies' names, instead of formatting each possible chunk name.
         var highest = 0
-        cookies.forEach { name, _ in
+        cookies.forEachCookie { name, _ in
             if let index = chunkIndex(ofCookieNamed: name), index >= highest {
                 highest = index + 1
             }

@@ -11,11 +11,6 @@ struct RequestCookies {
     /// `Cookie` header value, parsed on each pass as ``CookieHeader/parse(_:)`` parses it.
     private let pairs: [(name: Range<Int>, value: Range<Int>)]?
 
-    private init(bytes: UnsafeBufferPointer<UInt8>, pairs: [(name: Range<Int>, value: Range<Int>)]?) {
-        self.bytes = bytes
-        self.pairs = pairs
-    }
-
     /// Calls `body` with the cookies of a request's `Cookie` header values. Several values (HTTP/2
     /// may split the header) are read as one joined with `"; "`, as RFC 9113 has them joined.
     static func withCookies<Result>(
@@ -44,7 +39,7 @@ struct RequestCookies {
     }
 
     /// Calls `body` with each cookie's name and value, in order, until it returns `false`.
-    func forEach(_ body: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) -> Bool) {
+    func forEachCookie(_ body: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) -> Bool) {
         let bytes = bytes
         guard let pairs else {
             CookieHeader.forEachPair(in: bytes, limit: CookieHeader.maximumCookies) { name, value in
@@ -65,8 +60,10 @@ struct RequestCookies {
         var name = name
         return name.withUTF8 { name in
             var found: UnsafeBufferPointer<UInt8>?
-            forEach { cookieName, value in
-                guard cookieName.count == name.count, UTF8Text.compare(bytes: cookieName, name) == 0 else { return true }
+            forEachCookie { cookieName, value in
+                guard cookieName.count == name.count, UTF8Text.compare(bytes: cookieName, name) == 0 else {
+                    return true
+                }
                 found = value
                 return false
             }
