@@ -30,6 +30,18 @@ struct CookieHeaderTests {
         #expect(SessionManager.cookieHeader(from: [cookie]) == "empty=")
     }
 
+    @Test func maxAgeIsWrittenInDecimalForEveryMagnitude() {
+        let template = CookieAttributes.Template(CookieAttributes())
+        for maxAge in [0, 7, 10, 99, 1800, 1_209_600, Int(Int32.max), Int.max, -1, -3600, Int.min] {
+            let cookie = SetCookie(
+                name: "n", value: "v", maxAge: maxAge, attributes: template.rendered(maxAge: maxAge, expires: nil))
+            #expect(cookie.headerValue == "n=v; Path=/; Max-Age=\(maxAge); Secure; HttpOnly; SameSite=Lax")
+        }
+        let session = SetCookie(
+            name: "n", value: "v", maxAge: nil, attributes: template.rendered(maxAge: nil, expires: 5))
+        #expect(session.headerValue == "n=v; Path=/; Secure; HttpOnly; SameSite=Lax")
+    }
+
     // MARK: Reading a request's cookies in place
 
     static let now = UnixTime(seconds: 1_700_000_000)

@@ -60,7 +60,7 @@ public struct CookieAttributes: Sendable, Hashable {
     }
 
     /// The attributes as they follow `name=value` in a `Set-Cookie` header.
-    func rendered(maxAge: Int?, expires: UnixTime?) -> String {
+    func rendered(maxAge: Int?, expires: UnixTime?) -> Rendered {
         Template(self).rendered(maxAge: maxAge, expires: expires)
     }
 
@@ -68,9 +68,9 @@ public struct CookieAttributes: Sendable, Hashable {
     /// from one response to the next, are text made in advance (a codec keeps one).
     struct Template: Sendable {
         /// `Path` and `Domain`, which come before `Max-Age`.
-        private let head: String
+        fileprivate let head: [UInt8]
         /// `Secure`, `HttpOnly` and `SameSite`, which come after `Expires`.
-        private let tail: String
+        fileprivate let tail: [UInt8]
         private let includeExpires: Bool
 
         init(_ attributes: CookieAttributes) {
@@ -80,24 +80,80 @@ public struct CookieAttributes: Sendable, Hashable {
             if attributes.secure { tail += "; Secure" }
             if attributes.httpOnly { tail += "; HttpOnly" }
             if let sameSite = attributes.sameSite { tail += "; SameSite=" + sameSite.rawValue }
-            (self.head, self.tail, self.includeExpires) = (head, tail, attributes.includeExpires)
+            (self.head, self.tail, self.includeExpires) = (
+                Array(head.utf8), Array(tail.utf8), attributes.includeExpires
+            )
         }
 
         /// The attributes with this `Max-Age` and (when the attributes include it) `Expires`.
-        func rendered(maxAge: Int?, expires: UnixTime?) -> String {
-            var text = ""
-            text.reserveCapacity(head.utf8.count + 64 + tail.utf8.count)
-            text += head
+        func rendered(maxAge: Int?, expires: UnixTime?) -> Rendered {
+            Rendered(template: self, maxAge: maxAge, expires: includeExpires ? expires.map(HTTPDate.format) : nil)
+        }
+    }
+
+    /// A response's attributes, written by each header value that carries them straight into its
+    /// own text: no string is made for them (on the hot path that was a tenth of sealing a
+    /// cookie).
+    struct Rendered: Sendable {
+        private let template: Template
+        private let maxAge: Int?
+        private let expires: String?
+        /// The length of the text, in bytes.
+        let count: Int
+
+        fileprivate init(template: Template, maxAge: Int?, expires: String?) {
+            self.template = template
+            self.maxAge = maxAge
+            self.expires = expires
+            count =
+                template.head.count + (maxAge.map { Self.maxAgePrefix.utf8.count + Self.decimalLength($0) } ?? 0)
+                + (expires.map { Self.expiresPrefix.utf8.count + $0.utf8.count } ?? 0) + template.tail.count
+        }
+
+        private static let maxAgePrefix = "; Max-Age="
+        private static let expiresPrefix = "; Expires="
+
+        private static func decimalLength(_ value: Int) -> Int {
+            var length = value < 0 ? 2 : 1
+            var rest = value.magnitude
+            while rest >= 10 {
+                rest /= 10
+                length += 1
+            }
+            return length
+        }
+
+        /// Writes the text into `output`, which holds exactly ``count`` bytes.
+        func write(into output: UnsafeMutableBufferPointer<UInt8>) {
+            precondition(output.count == count)
+            var end = 0
+            func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+                end += UnsafeMutableBufferPointer(rebasing: output[end...]).initialize(fromContentsOf: bytes)
+            }
+            func append(_ text: String) {
+                var text = text
+                text.withUTF8 { append($0) }
+            }
+            template.head.withUnsafeBufferPointer { append($0) }
             if let maxAge {
-                text += "; Max-Age="
-                text += String(maxAge)
+                append(Self.maxAgePrefix)
+                if maxAge < 0 {
+                    output[end] = UInt8(ascii: "-")
+                    end += 1
+                }
+                let length = Self.decimalLength(maxAge) - (maxAge < 0 ? 1 : 0)
+                var rest = maxAge.magnitude
+                for position in (end..<(end + length)).reversed() {
+                    output[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                end += length
             }
-            if includeExpires, let expires {
-                text += "; Expires="
-                text += HTTPDate.format(expires)
+            if let expires {
+                append(Self.expiresPrefix)
+                append(expires)
             }
-            text += tail
-            return text
+            template.tail.withUnsafeBufferPointer { append($0) }
         }
     }
 }
@@ -132,13 +188,13 @@ public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
     init(name: String, value: String, attributes: CookieAttributes, maxAge: Int?, expires: UnixTime?) {
         self.init(
             name: name, value: value, maxAge: maxAge,
-            renderedAttributes: attributes.rendered(maxAge: maxAge, expires: expires))
+            attributes: attributes.rendered(maxAge: maxAge, expires: expires))
     }
 
     /// A cookie whose attributes are already rendered, by ``CookieAttributes/rendered(maxAge:expires:)``
     /// with the same `maxAge` (so that several chunks of one session render them once).
-    init(name: String, value: String, maxAge: Int?, renderedAttributes attributes: String) {
-        self.init(name: name, valueLength: value.utf8.count, maxAge: maxAge, renderedAttributes: attributes) {
+    init(name: String, value: String, maxAge: Int?, attributes: CookieAttributes.Rendered) {
+        self.init(name: name, valueLength: value.utf8.count, maxAge: maxAge, attributes: attributes) {
             output in
             var value = value
             value.withUTF8 { _ = output.initialize(fromContentsOf: $0) }
@@ -153,25 +209,22 @@ public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
         name: String,
         valueLength: Int,
         maxAge: Int?,
-        renderedAttributes attributes: String,
+        attributes: CookieAttributes.Rendered,
         writeValue: (UnsafeMutableBufferPointer<UInt8>) -> Void
     ) {
         self.name = name
         self.valueLength = valueLength
         self.maxAge = maxAge
         var name = name
-        var attributes = attributes
         self.headerValue = name.withUTF8 { name in
-            attributes.withUTF8 { attributes in
-                String(unsafeUninitializedCapacity: name.count + 1 + valueLength + attributes.count) { header in
-                    var end = header.initialize(fromContentsOf: name)
-                    header[end] = UInt8(ascii: "=")
-                    end += 1
-                    writeValue(UnsafeMutableBufferPointer(rebasing: header[end..<(end + valueLength)]))
-                    end += valueLength
-                    let rest = UnsafeMutableBufferPointer(rebasing: header[end...])
-                    return end + rest.initialize(fromContentsOf: attributes)
-                }
+            String(unsafeUninitializedCapacity: name.count + 1 + valueLength + attributes.count) { header in
+                var end = header.initialize(fromContentsOf: name)
+                header[end] = UInt8(ascii: "=")
+                end += 1
+                writeValue(UnsafeMutableBufferPointer(rebasing: header[end..<(end + valueLength)]))
+                end += valueLength
+                attributes.write(into: UnsafeMutableBufferPointer(rebasing: header[end..<(end + attributes.count)]))
+                return end + attributes.count
             }
         }
     }

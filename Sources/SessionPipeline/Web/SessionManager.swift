@@ -595,7 +595,7 @@ public struct SessionManager: Sendable {
             name: cookie.name,
             value: id.rawValue,
             maxAge: maxAge,
-            renderedAttributes: parts.cookieAttributes.rendered(maxAge: maxAge, expires: expires)
+            attributes: parts.cookieAttributes.rendered(maxAge: maxAge, expires: expires)
         )
     }
 
