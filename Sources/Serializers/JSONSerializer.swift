@@ -354,7 +354,7 @@ private struct JSONWriter: ~Copyable {
             output.append(count: count + 2 + dollar) { room in
                 room[0] = UInt8(ascii: "\"")
                 if dollar == 1 { room[1] = UInt8(ascii: "$") }
-                UnsafeMutableRawPointer(room.baseAddress! + 1 + dollar).copyMemory(from: source, byteCount: count)
+                copyBytes(to: UnsafeMutableRawPointer(room.baseAddress! + 1 + dollar), from: source, count: count)
                 room[count + 1 + dollar] = UInt8(ascii: "\"")
             }
             return
