@@ -112,6 +112,7 @@ func withUTF8InPlace(_ string: UnsafePointer<String>, _ body: (UnsafeBufferPoint
 /// Copies `count` bytes. A serializer copies mostly short runs — keys, short strings — for which a
 /// call to `memmove` costs more than the copy: up to 16 bytes move as two overlapping words (or
 /// two overlapping halves), inline; longer runs go to `memmove`. (Binary encode 0.94× the time.)
+/// Every byte is read before any is written, so the regions may overlap, as with `memmove`.
 @inline(__always)
 func copyBytes(to target: UnsafeMutableRawPointer, from source: UnsafeRawPointer, count: Int) {
     switch count {
@@ -126,11 +127,13 @@ func copyBytes(to target: UnsafeMutableRawPointer, from source: UnsafeRawPointer
         target.storeBytes(of: head, as: UInt32.self)
         target.storeBytes(of: tail, toByteOffset: count - 4, as: UInt32.self)
     case 1...3:
-        target.storeBytes(of: source.load(as: UInt8.self), as: UInt8.self)
-        target.storeBytes(
-            of: source.load(fromByteOffset: count / 2, as: UInt8.self), toByteOffset: count / 2, as: UInt8.self)
-        target.storeBytes(
-            of: source.load(fromByteOffset: count - 1, as: UInt8.self), toByteOffset: count - 1, as: UInt8.self)
+        let (first, middle, last) = (
+            source.load(as: UInt8.self), source.load(fromByteOffset: count / 2, as: UInt8.self),
+            source.load(fromByteOffset: count - 1, as: UInt8.self)
+        )
+        target.storeBytes(of: first, as: UInt8.self)
+        target.storeBytes(of: middle, toByteOffset: count / 2, as: UInt8.self)
+        target.storeBytes(of: last, toByteOffset: count - 1, as: UInt8.self)
     case 0:
         break
     default:

@@ -102,11 +102,45 @@ struct CookieHeaderTests {
         #expect(try codec.read(cookieHeaders: [], now: Self.now) == nil)
         #expect(try codec.read(cookieHeaders: [""], now: Self.now) == nil)
         #expect(try codec.read(cookieHeaders: ["other=1; session_1=AAAA"], now: Self.now) == nil)
-        for bad in ["1.AAAA", "9.AAAA", "+2.AAAA", "x.AAAA", ".AAAA", "2.AAAA"] {
+        for bad in ["1.AAAA", "9.AAAA", "+2.AAAA", "02.AAAA", "x.AAAA", ".AAAA", "2.AAAA", "2\u{e9}.AAAA"] {
             let error = #expect(throws: SessionError.self) {
                 try codec.read(cookieHeaders: ["session=\(bad)"], now: Self.now)
             }
             #expect(error?.code == .malformed, "\(bad)")
         }
+    }
+
+    @Test func chunksBeyondTheHeaderBudgetAreTooLarge() throws {
+        let codec = try Self.codec()
+        let small = try CookieCodec(
+            serializer: .binary, compression: nil, protection: codec.protection,
+            configuration: CookieCodec.Configuration(maximumChunks: 8, maximumHeaderBytes: 6000))
+        let header = try codec.setCookies(for: Self.value(bytes: 9000), expires: nil, now: Self.now, previousChunks: 0)
+            .map { "\($0.name)=\($0.value)" }.joined(separator: "; ")
+        #expect(try codec.read(cookieHeaders: [header], now: Self.now) != nil)
+        let error = #expect(throws: SessionError.self) { try small.read(cookieHeaders: [header], now: Self.now) }
+        #expect(error?.code == .tooLarge)
+    }
+
+    @Test func pairsBeyondTheParsersLimitAreStillRead() throws {
+        let codec = try Self.codec()
+        let sealed = try codec.setCookies(for: ["n": 1], expires: nil, now: Self.now, previousChunks: 0)[0].value
+        let pairs = (0..<300).map { (name: "other\($0)", value: "x") } + [(name: "session", value: sealed)]
+        #expect(try codec.read(pairs, now: Self.now)?.value == ["n": 1])
+    }
+
+    @Test func aManagerReadsASessionSplitOverSeveralCookieHeaders() async throws {
+        let manager = try SessionManager(.client(try Self.codec()))
+        let text = try #require(Self.value(bytes: 9000).dictionaryValue?["text"])
+        let session = RequestSession()
+        session.attach(to: manager, cookieHeaders: [])
+        try await session.update { $0 = ["text": text] }
+        let lines = try await session.commit().map { "\($0.name)=\($0.value)" }
+        #expect(lines.count > 2)
+        // Each cookie on a header line of its own, as HTTP/2 may send them, among others.
+        let next = RequestSession()
+        next.attach(to: manager, cookieHeaders: ["theme=dark"] + lines.reversed())
+        #expect(try await next.value(forKey: "text") == text)
+        #expect(next.rejection == nil)
     }
 }

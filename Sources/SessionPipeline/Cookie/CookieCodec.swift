@@ -402,7 +402,7 @@ public struct CookieCodec: Sendable {
     }
 
     /// Calls `body` with the sealed text, as UTF-8 bytes, and the number of cookies it came in, as
-    /// ``sealedText(in:)-([(name:value:)])`` finds them; `nil` when the request carries none of
+    /// ``sealedText(in:)`` finds them; `nil` when the request carries none of
     /// this session's cookies. Text that came in one cookie is read where it lies, in the request's
     /// header; chunks are joined into one buffer.
     func withSealedText<Result>(
@@ -419,8 +419,9 @@ public struct CookieCodec: Sendable {
             }
             return try body(first, 1)
         }
-        var count = 0
-        for digit in first[..<dot] {
+        // Decimal from 2, without leading zeros, as the codec writes it.
+        var count = first[0] == UInt8(ascii: "0") ? -1 : 0
+        for digit in first[..<dot] where count >= 0 {
             guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else {
                 count = -1
                 break
@@ -495,12 +496,14 @@ public struct CookieCodec: Sendable {
     }
 
     /// Reads the session from a request's `Cookie` header values (one for HTTP/1.1; HTTP/2 may
-    /// send several); `nil` when there is none. The cookies are read in place: the sealed text is
-    /// decoded straight out of the header it came in, and no string is made for any cookie.
+    /// send several); `nil` when there is none. The cookies are read in place, with no string
+    /// made for any cookie: a session in one cookie of one header line is decoded straight out of
+    /// it (several lines are joined first, as RFC 9113 joins them, and chunks into one buffer).
     public func read(cookieHeaders: [String], now: UnixTime) throws -> Opened? {
         try RequestCookies.withCookies(inHeaders: cookieHeaders) { try read($0, now: now) }
     }
 
+    /// Reads the session from cookies read in place.
     func read(_ cookies: RequestCookies, now: UnixTime) throws -> Opened? {
         try withSealedText(in: cookies) { text, _ in try open(utf8: text, now: now) }
     }
@@ -517,6 +520,7 @@ public struct CookieCodec: Sendable {
         try RequestCookies.withCookies(inHeaders: cookieHeaders) { try readPayload($0, now: now) }
     }
 
+    /// Reads the session's payload from cookies read in place.
     func readPayload(_ cookies: RequestCookies, now: UnixTime) throws -> OpenedPayload? {
         try withSealedText(in: cookies) { text, _ in try openPayload(utf8: text, now: now) }
     }

@@ -1,7 +1,8 @@
 /// A request's cookies, read in place out of the bytes they came in: a lookup is a pass over the
-/// `Cookie` header's bytes (values are skipped with `memchr`), so a request's sealed session —
-/// kilobytes — is never copied out of its header, no string is made for any cookie, and the
-/// cookies a session never looks at cost nothing but that pass.
+/// `Cookie` header's bytes (values are skipped with `memchr`), so a sealed session that came in one
+/// cookie of one header line — kilobytes — is never copied out of it, no string is made for any
+/// cookie, and the cookies a session never looks at cost nothing but that pass. (Several header
+/// lines are joined into one string first, and a chunked session's parts into one buffer.)
 ///
 /// The bytes are borrowed for the duration of ``withCookies(inHeaders:_:)`` or
 /// ``withCookies(_:_:)``; the value must not outlive that call.
@@ -21,14 +22,16 @@ struct RequestCookies {
         return try header.withUTF8 { try body(RequestCookies(bytes: $0, pairs: nil)) }
     }
 
-    /// Calls `body` with cookies already split into names and values.
+    /// Calls `body` with cookies already split into names and values: all of them, copied into
+    /// one buffer (the limit of ``CookieHeader/maximumCookies`` is the parser's, applied when a
+    /// header is parsed into pairs).
     static func withCookies<Result>(
         _ pairs: [(name: String, value: String)],
         _ body: (RequestCookies) throws -> Result
     ) rethrows -> Result {
         var bytes: [UInt8] = []
         var ranges: [(name: Range<Int>, value: Range<Int>)] = []
-        for (name, value) in pairs.prefix(CookieHeader.maximumCookies) {
+        for (name, value) in pairs {
             let nameStart = bytes.count
             bytes += name.utf8
             let valueStart = bytes.count
