@@ -419,16 +419,7 @@ public struct CookieCodec: Sendable {
             }
             return try body(first, 1)
         }
-        // Decimal from 2, without leading zeros, as the codec writes it.
-        var count = first[0] == UInt8(ascii: "0") ? -1 : 0
-        for digit in first[..<dot] where count >= 0 {
-            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else {
-                count = -1
-                break
-            }
-            count = count * 10 + Int(digit - UInt8(ascii: "0"))
-        }
-        guard dot > 0, count >= 2, count <= configuration.maximumChunks else {
+        guard let count = Self.chunkNumber(first[..<dot]), count >= 2, count <= configuration.maximumChunks else {
             throw SessionError(.malformed, "the session cookie's chunk count is out of range", layer: "CookieCodec")
         }
         var text = Array(first[(dot + 1)...])
@@ -476,18 +467,24 @@ public struct CookieCodec: Sendable {
                 return nil
             }
             if name.count == base.count { return 0 }
-            // "_" and a decimal index from 1, without leading zeros, as chunkName writes it.
-            let digits = UnsafeBufferPointer(rebasing: name[(base.count + 1)...])
-            guard name[base.count] == UInt8(ascii: "_"), let first = digits.first, first != UInt8(ascii: "0"),
-                digits.count <= 2
+            // "_" and the chunk's number, as chunkName writes it.
+            guard name[base.count] == UInt8(ascii: "_"), let index = Self.chunkNumber(name[(base.count + 1)...]),
+                index < configuration.maximumChunks
             else { return nil }
-            var index = 0
-            for digit in digits {
-                guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
-                index = index * 10 + Int(digit - UInt8(ascii: "0"))
-            }
-            return index < configuration.maximumChunks ? index : nil
+            return index
         }
+    }
+
+    /// A chunk number or count as the codec writes them, in a cookie's name or before the "." of
+    /// the first chunk: one or two decimal digits without a leading zero; `nil` for anything else.
+    private static func chunkNumber(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> Int? {
+        guard let first = digits.first, first != UInt8(ascii: "0"), digits.count <= 2 else { return nil }
+        var number = 0
+        for digit in digits {
+            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
+            number = number * 10 + Int(digit - UInt8(ascii: "0"))
+        }
+        return number
     }
 
     /// Reads the session from a request's cookies; `nil` when there is none.
