@@ -34,11 +34,11 @@ struct CookieHeaderTests {
         let template = CookieAttributes.Template(CookieAttributes())
         for maxAge in [0, 7, 10, 99, 1800, 1_209_600, Int(Int32.max), Int.max, -1, -3600, Int.min] {
             let cookie = SetCookie(
-                name: "n", value: "v", maxAge: maxAge, attributes: template.rendered(maxAge: maxAge, expires: nil))
+                name: "n", value: "v", attributes: template.rendered(maxAge: maxAge, expires: nil))
             #expect(cookie.headerValue == "n=v; Path=/; Max-Age=\(maxAge); Secure; HttpOnly; SameSite=Lax")
         }
         let session = SetCookie(
-            name: "n", value: "v", maxAge: nil, attributes: template.rendered(maxAge: nil, expires: 5))
+            name: "n", value: "v", attributes: template.rendered(maxAge: nil, expires: 5))
         #expect(session.headerValue == "n=v; Path=/; Secure; HttpOnly; SameSite=Lax")
     }
 

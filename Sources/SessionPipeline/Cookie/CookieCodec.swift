@@ -333,7 +333,7 @@ public struct CookieCodec: Sendable {
             guard length <= room(0) else { return .text(Base64.urlEncodedString(envelope)) }
             return .cookie(
                 SetCookie(
-                    name: configuration.name, valueLength: length, maxAge: maxAge, attributes: rendered
+                    name: configuration.name, valueLength: length, attributes: rendered
                 ) { Base64.urlEncode(envelope, into: $0) })
         }
         var cookies: [SetCookie] = []
@@ -366,7 +366,7 @@ public struct CookieCodec: Sendable {
             for (index, part) in parts.enumerated() {
                 let value = index == 0 ? "\(parts.count).\(part)" : String(part)
                 cookies.append(
-                    SetCookie(name: chunkName(index), value: value, maxAge: maxAge, attributes: rendered))
+                    SetCookie(name: chunkName(index), value: value, attributes: rendered))
             }
         }
         let headerBytes = cookies.reduce(0) { $0 + $1.name.utf8.count + 1 + $1.valueLength + 2 }

@@ -96,7 +96,8 @@ public struct CookieAttributes: Sendable, Hashable {
     /// cookie).
     struct Rendered: Sendable {
         private let template: Template
-        private let maxAge: Int?
+        /// `Max-Age`, in seconds.
+        let maxAge: Int?
         private let expires: String?
         /// The length of the text, in bytes.
         let count: Int
@@ -186,15 +187,14 @@ public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
     public var isDeletion: Bool { maxAge == 0 }
 
     init(name: String, value: String, attributes: CookieAttributes, maxAge: Int?, expires: UnixTime?) {
-        self.init(
-            name: name, value: value, maxAge: maxAge,
-            attributes: attributes.rendered(maxAge: maxAge, expires: expires))
+        self.init(name: name, value: value, attributes: attributes.rendered(maxAge: maxAge, expires: expires))
     }
 
-    /// A cookie whose attributes are already rendered, by ``CookieAttributes/rendered(maxAge:expires:)``
-    /// with the same `maxAge` (so that several chunks of one session render them once).
-    init(name: String, value: String, maxAge: Int?, attributes: CookieAttributes.Rendered) {
-        self.init(name: name, valueLength: value.utf8.count, maxAge: maxAge, attributes: attributes) {
+    /// A cookie whose attributes, `Max-Age` included, are already rendered, by
+    /// ``CookieAttributes/rendered(maxAge:expires:)`` (so that several chunks of one session render
+    /// them once).
+    init(name: String, value: String, attributes: CookieAttributes.Rendered) {
+        self.init(name: name, valueLength: value.utf8.count, attributes: attributes) {
             output in
             var value = value
             value.withUTF8 { _ = output.initialize(fromContentsOf: $0) }
@@ -208,13 +208,12 @@ public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
     init(
         name: String,
         valueLength: Int,
-        maxAge: Int?,
         attributes: CookieAttributes.Rendered,
         writeValue: (UnsafeMutableBufferPointer<UInt8>) -> Void
     ) {
         self.name = name
         self.valueLength = valueLength
-        self.maxAge = maxAge
+        self.maxAge = attributes.maxAge
         var name = name
         self.headerValue = name.withUTF8 { name in
             String(unsafeUninitializedCapacity: name.count + 1 + valueLength + attributes.count) { header in

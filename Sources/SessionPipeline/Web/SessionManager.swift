@@ -590,12 +590,10 @@ public struct SessionManager: Sendable {
     // MARK: Cookies
 
     func sessionIDCookie(_ id: SessionID, expires: UnixTime?, now: UnixTime) -> SetCookie {
-        let maxAge = CookieCodec.maxAge(expires, now: now)
-        return SetCookie(
+        SetCookie(
             name: cookie.name,
             value: id.rawValue,
-            maxAge: maxAge,
-            attributes: parts.cookieAttributes.rendered(maxAge: maxAge, expires: expires)
+            attributes: parts.cookieAttributes.rendered(maxAge: CookieCodec.maxAge(expires, now: now), expires: expires)
         )
     }
 
