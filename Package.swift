@@ -64,10 +64,13 @@ let package = Package(
             providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
         ),
 
+        // Vector loops for base64url (SSSE3 on x86-64), seen only by `Support/Base64.swift`.
+        .target(name: "CBase64"),
+
         // The core: values, keys, store protocols, pipeline composition, drivers and layers.
         .target(
             name: "SessionPipeline",
-            dependencies: ["CSodium", "CZlib", "CZstd"],
+            dependencies: ["CBase64", "CSodium", "CZlib", "CZstd"],
             swiftSettings: swiftSettings
         ),
         // JSON, property-list and compact binary serializers.

@@ -1,3 +1,4 @@
+import CBase64
 import Foundation
 import SessionPipelineTesting
 import Testing
@@ -48,6 +49,52 @@ import Testing
                 text[position] = bad
                 #expect(Base64.decode(text, url: true) == nil, "byte \(bad) at \(position)")
                 #expect(Self.decodedInPlace(text, url: true) == nil, "byte \(bad) at \(position)")
+            }
+        }
+    }
+
+    /// The vector loops themselves: on x86-64 (where every machine this runs on has SSSE3) they do
+    /// whole blocks, matching Foundation; elsewhere they do nothing. A refused block is -1.
+    @Test func vectorLoopsDoWholeBlocks() {
+        let bytes = (0..<40).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        var text = [UInt8](repeating: 0, count: 64)
+        let encoded = session_base64url_encode_blocks(bytes, bytes.count, &text)
+        var decoded = [UInt8](repeating: 0, count: 48)
+        let url = Array(Self.urlForm(Data(bytes).base64EncodedString()).utf8)
+        let read = session_base64url_decode_blocks(url, url.count, &decoded)
+        #if arch(x86_64)
+            // 40 bytes: blocks of 12 while 16 can be loaded (the last from byte 24), so 36; 54
+            // characters: three blocks.
+            #expect(encoded == 36)
+            #expect(Array(text[0..<48]) == Array(url[0..<48]))
+            #expect(read == 48)
+            #expect(Array(decoded[0..<36]) == Array(bytes[0..<36]))
+            var bad = url
+            bad[47] = UInt8(ascii: "=")
+            #expect(session_base64url_decode_blocks(bad, bad.count, &decoded) == -1)
+            #expect(session_base64url_decode_blocks(bad, 32, &decoded) == 32)
+        #else
+            #expect(encoded == 0)
+            #expect(read == 0)
+        #endif
+    }
+
+    /// Every one of the 256 byte values, in a block the vector loop decodes (where the machine has
+    /// one) and in the tail the table loop decodes: accepted exactly when it is in the alphabet,
+    /// and then decoded as Foundation decodes it.
+    @Test func decodesEveryByteValueInBothLoops() {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        let url = Array(Base64.urlEncodedString(Array(100..<118 as Range<UInt8>)).utf8)
+        #expect(url.count == 24)
+        for position in [0, 5, 15, 16, 21] {
+            for byte in 0...255 as ClosedRange<UInt8> {
+                var text = url
+                text[position] = byte
+                let standard = String(decoding: text, as: UTF8.self).map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 }
+                let expected = alphabet.contains(byte) ? Data(base64Encoded: String(standard)).map { Array($0) } : nil
+                #expect(expected != nil || !alphabet.contains(byte))
+                #expect(Base64.decode(text, url: true) == expected, "byte \(byte) at \(position)")
+                #expect(Self.decodedInPlace(text, url: true) == expected, "byte \(byte) at \(position)")
             }
         }
     }
