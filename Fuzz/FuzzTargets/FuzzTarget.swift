@@ -167,6 +167,13 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     }
 
     private static func cookieChunks(_ input: [UInt8]) throws {
+        // The cookie's first decoder (vector loops, then a table loop) against one that goes a
+        // character at a time; what it accepts encodes back to the same text.
+        let decoded = Base64.decode(input, url: true)
+        precondition(decoded == base64URLOneByOne(input), "base64url decoders disagree")
+        if let decoded {
+            precondition(Array(Base64.urlEncodedString(decoded).utf8) == input, "base64url did not round-trip")
+        }
         let cookies = CookieHeader.parse(String(decoding: input, as: UTF8.self))
         let codec = cookieCodec
         _ = codec.presentChunks(in: cookies)
@@ -176,6 +183,34 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         let header = written.map { "\($0.name)=\($0.value)" }.joined(separator: "; ")
         let again = try codec.read(CookieHeader.parse(header), now: now)
         precondition(again?.value == opened.value, "a re-sealed cookie session read back different")
+    }
+
+    /// Unpadded base64url, six bits per character, with no table and no blocks: `nil` for a
+    /// character outside the alphabet, a length of 4n+1, or non-zero bits left in the last one.
+    private static func base64URLOneByOne(_ text: [UInt8]) -> [UInt8]? {
+        guard text.count % 4 != 1 else { return nil }
+        var output: [UInt8] = []
+        var bits: UInt32 = 0
+        var held = 0
+        for character in text {
+            let value: UInt32
+            switch character {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = UInt32(character - UInt8(ascii: "A"))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = UInt32(character - UInt8(ascii: "a")) + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt32(character - UInt8(ascii: "0")) + 52
+            case UInt8(ascii: "-"): value = 62
+            case UInt8(ascii: "_"): value = 63
+            default: return nil
+            }
+            bits = bits << 6 | value
+            held += 6
+            if held >= 8 {
+                held -= 8
+                output.append(UInt8(truncatingIfNeeded: bits >> UInt32(held)))
+                bits &= (1 << UInt32(held)) - 1
+            }
+        }
+        return bits == 0 ? output : nil
     }
 
     private static func cookieHeader(_ input: [UInt8]) {
