@@ -1,4 +1,5 @@
-// Vector loops for base64url: the bulk of an encoding or decoding, sixteen characters per step.
+// Vector loops for base64url: the bulk of an encoding or decoding, thirty-two characters per step
+// with AVX2 where the processor has it, then sixteen with SSSE3.
 //
 // Each function does what it can in whole blocks and returns how much it did; the caller (Swift's
 // `Base64`) finishes the rest with its table-driven loop, which also checks the last characters'
@@ -15,8 +16,8 @@
 #include <stdint.h>
 
 /// Encodes the longest prefix of `input` made of whole 12-byte blocks that leaves at least four
-/// bytes after it unread (each step loads 16 bytes), writing 16 base64url characters per block to
-/// `output`, which has room for them. Returns the number of input bytes encoded, a multiple of 12.
+/// bytes after it unread (each block is read with a 16-byte load), writing 16 base64url
+/// characters per block to `output`, which has room for them. Returns the number of input bytes encoded, a multiple of 12.
 size_t session_base64url_encode_blocks(const uint8_t *input, size_t count, uint8_t *output);
 
 /// Decodes the longest prefix of the base64url text `input` made of whole 16-character blocks,

@@ -2,9 +2,9 @@ internal import CBase64
 
 /// Table-driven base64 (RFC 4648 §4, padded) and base64url (§5, unpadded) for public data.
 ///
-/// Base64url, the cookies' encoding, goes sixteen characters at a time through a vector loop in C
-/// where the machine has one (SSSE3 on x86-64: `Sources/CBase64`); the table loop here does the
-/// last characters, and everything elsewhere.
+/// Base64url, the cookies' encoding, goes through vector loops in C where the machine has them
+/// (AVX2 and SSSE3 on x86-64: `Sources/CBase64`), 32 or 16 characters at a time; the table loop
+/// here does the last characters, and everything elsewhere.
 ///
 /// These run in time that depends on the input's bytes, which is right for ciphertext and other
 /// public data and wrong for secrets: keys are decoded with libsodium's constant-time functions.
